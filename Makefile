@@ -1,0 +1,47 @@
+# powerhall: `make run` sets everything up and runs the demo; `make test` runs every test.
+# Both work on a fresh clone: they create .venv and install what they need first.
+
+PYTHON    ?= python3
+VENV      ?= .venv
+BIN       := $(VENV)/bin
+DATA      ?= data
+CUSTOMERS ?= 5000
+DAYS      ?= 730
+SEED      ?= 7
+EXTRAS    ?= dev,redis,postgres
+
+.PHONY: run test install pipeline lint format bench clean
+
+run: install pipeline ## set up and run the demo pipeline on DATA (default data/)
+
+install: $(VENV)/.installed ## create .venv and install the project with its extras
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --editable '.[$(EXTRAS)]'
+	touch $@
+
+pipeline: ## generate synthetic data and ingest it into the lake
+	$(BIN)/powerhall generate --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) --out $(DATA)/raw
+	$(BIN)/powerhall ingest $(DATA)/raw --into $(DATA)/lake --quarantine $(DATA)/quarantine
+
+test: install ## lint, then every test (unit, contract, real PostgreSQL/Redis, README commands)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install ## speed benchmarks; each prints ratios measured in one run
+	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_tariff_engine.py
+
+clean: ## remove generated data and the MLflow store (keeps .venv)
+	rm -rf $(DATA)/raw $(DATA)/lake $(DATA)/quarantine
