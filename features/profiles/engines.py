@@ -1,0 +1,184 @@
+"""SQL engines that run the profile build: DuckDB (embedded default) and Spark (scale).
+
+Both run the same statements from `features.profiles.sql`. The catalogue is written in
+Spark SQL's function vocabulary; DuckDB gets macros for the four functions it spells
+differently, which is the whole of the dialect difference.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+import pyarrow as pa
+
+from powerhall.contract import Table
+from powerhall.errors import ContractError, NotFoundError
+from powerhall.lake import LAKE_SCHEMAS, has_data, read_parquet_sql
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_TABLES = (Table.CUSTOMERS, Table.READINGS)
+
+DUCKDB_MACROS = (
+    "CREATE OR REPLACE TEMP MACRO unix_date(d) AS "
+    "CAST(CAST(d AS DATE) - DATE '1970-01-01' AS INTEGER)",
+    "CREATE OR REPLACE TEMP MACRO from_utc_timestamp(ts, tz) AS "
+    "timezone(tz, CAST(ts AS TIMESTAMPTZ))",
+    "CREATE OR REPLACE TEMP MACRO unix_seconds(ts) AS "
+    "CAST(FLOOR(epoch(CAST(ts AS TIMESTAMPTZ))) AS BIGINT)",
+    "CREATE OR REPLACE TEMP MACRO add_months(d, n) AS CAST(d + to_months(n) AS DATE)",
+)
+
+
+class Engine(Protocol):
+    """What the build needs from an SQL engine."""
+
+    def register_lake(self, lake_dir: Path) -> None: ...
+
+    def register_frame(self, name: str, frame: pd.DataFrame | pa.Table) -> None: ...
+
+    def query(self, sql: str) -> pd.DataFrame: ...
+
+    def create_table(self, name: str, sql: str) -> None: ...
+
+    def write_parquet(self, sql: str, path: Path) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _present_tables(lake_dir: Path) -> list[Table]:
+    """Tables with data; optional ones may be missing in a new deployment (read as empty)."""
+    missing = [t for t in REQUIRED_TABLES if not has_data(lake_dir, t)]
+    if missing:
+        names = ", ".join(str(lake_dir / t) for t in missing)
+        raise NotFoundError(f"no Parquet files under {names}: run `powerhall ingest` first")
+    return [t for t in Table if has_data(lake_dir, t)]
+
+
+class DuckDBEngine:
+    """DuckDB over the Parquet lake; intermediate tables spill to a temp directory."""
+
+    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        self._tmp = Path(tempfile.mkdtemp(prefix="powerhall-duckdb-"))
+        config: dict[str, Any] = {"temp_directory": str(self._tmp)}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self._con = duckdb.connect(config=config)
+        self._con.execute("SET TimeZone = 'UTC'")
+        for macro in DUCKDB_MACROS:
+            self._con.execute(macro)
+
+    def register_lake(self, lake_dir: Path) -> None:
+        present = _present_tables(lake_dir)
+        for table in Table:
+            if table in present:
+                self._con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {table} AS "
+                    f"SELECT * FROM {read_parquet_sql(lake_dir, table)}"
+                )
+            else:
+                self.register_frame(str(table), LAKE_SCHEMAS[table].empty_table())
+
+    def register_frame(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
+        self._con.register(f"{name}_frame", frame)
+        self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+        self._con.unregister(f"{name}_frame")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self._con.execute(sql).df()
+
+    def create_table(self, name: str, sql: str) -> None:
+        self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def write_parquet(self, sql: str, path: Path) -> int:
+        path.mkdir(parents=True, exist_ok=True)
+        target = path / "part-0.parquet"
+        self._con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        (rows,) = self._con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()
+        return int(rows)
+
+    def close(self) -> None:
+        self._con.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class SparkEngine:
+    """PySpark, local mode by default; pass `master` to run on a cluster.
+
+    Intermediate tables are checkpointed as Parquet (not cached) so that a build larger
+    than memory degrades to disk I/O rather than failing.
+    """
+
+    def __init__(
+        self,
+        *,
+        master: str = "local[2]",
+        driver_memory: str = "2g",
+        shuffle_partitions: int = 8,
+        staging_dir: Path | None = None,
+    ) -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:  # an optional extra
+            raise ContractError(
+                "the spark engine needs pyspark: install the `spark` extra"
+            ) from exc
+        self._owned_staging = staging_dir is None
+        self._staging = staging_dir or Path(tempfile.mkdtemp(prefix="powerhall-spark-"))
+        self._spark = (
+            SparkSession.builder.master(master)
+            .appName("powerhall-profiles")
+            .config("spark.driver.memory", driver_memory)
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+            .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
+        self._spark.sparkContext.setLogLevel("ERROR")
+
+    def register_lake(self, lake_dir: Path) -> None:
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        present = _present_tables(lake_dir)
+        for table in Table:
+            if table in present:
+                # The contract schema, not one inferred and merged from every file's footer:
+                # faster, and a column missing from older files reads as null.
+                schema = from_arrow_schema(LAKE_SCHEMAS[table])
+                frame = self._spark.read.schema(schema).parquet(str(lake_dir / table))
+                frame.createOrReplaceTempView(str(table))
+            else:
+                self.register_frame(str(table), LAKE_SCHEMAS[table].empty_table())
+
+    def register_frame(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
+        self._spark.createDataFrame(frame).createOrReplaceTempView(name)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self._spark.sql(sql).toPandas()
+
+    def create_table(self, name: str, sql: str) -> None:
+        path = self._staging / name
+        self._spark.sql(sql).write.mode("overwrite").parquet(str(path))
+        self._spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def write_parquet(self, sql: str, path: Path) -> int:
+        frame = self._spark.sql(sql)
+        frame.coalesce(1).write.mode("overwrite").parquet(str(path))
+        return int(self._spark.read.parquet(str(path)).count())
+
+    def close(self) -> None:
+        self._spark.stop()
+        if self._owned_staging:
+            shutil.rmtree(self._staging, ignore_errors=True)

@@ -1,0 +1,48 @@
+"""Open the Feast feature store that the settings describe, and register its definitions."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import yaml
+from feast import FeatureStore, RepoConfig
+
+from features.settings import FeatureSettings
+
+
+def repo_config(settings: FeatureSettings) -> RepoConfig:
+    """The chosen `feature_store*.yaml`, with locations taken from the settings.
+
+    The YAML gives the kinds of store; the settings say where they are, so that tests and
+    deployments point the same definitions elsewhere without editing a file. Feast itself
+    resolves relative source paths against the repo path, which is the data directory.
+    """
+    raw: dict[str, Any] = yaml.safe_load(
+        os.path.expandvars(settings.feature_store_yaml.read_text())
+    )
+    raw["project"] = settings.feast_project
+    online = raw["online_store"]
+    if online["type"] == "sqlite":
+        online["path"] = str((settings.feast_dir / "online_store.db").resolve())
+    elif online["type"] == "redis":
+        online["connection_string"] = settings.redis_connection
+    if isinstance(raw["registry"], str):
+        raw["registry"] = str((settings.feast_dir / "registry.db").resolve())
+    else:
+        raw["registry"]["path"] = settings.feast_registry_url
+    config = RepoConfig(**raw)
+    config.repo_path = settings.data_dir.resolve()
+    return config
+
+
+def open_store(settings: FeatureSettings) -> FeatureStore:
+    settings.feast_dir.mkdir(parents=True, exist_ok=True)
+    return FeatureStore(repo_path=str(settings.data_dir.resolve()), config=repo_config(settings))
+
+
+def apply_definitions(store: FeatureStore) -> None:
+    """Register every definition of `features.feature_repo` (like `feast apply`)."""
+    from features.feature_repo import DEFINITIONS
+
+    store.apply(list(DEFINITIONS))
