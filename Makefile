@@ -8,7 +8,7 @@ DATA      ?= data
 CUSTOMERS ?= 5000
 DAYS      ?= 730
 SEED      ?= 7
-EXTRAS    ?= dev,redis,postgres
+EXTRAS    ?= dev,redis,postgres,spark
 
 .PHONY: run test install pipeline lint format bench clean
 
@@ -22,9 +22,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --editable '.[$(EXTRAS)]'
 	touch $@
 
-pipeline: ## generate synthetic data and ingest it into the lake
+pipeline: ## generate, ingest, build profiles and load the online feature store
 	$(BIN)/powerhall generate --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) --out $(DATA)/raw
 	$(BIN)/powerhall ingest $(DATA)/raw --into $(DATA)/lake --quarantine $(DATA)/quarantine
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features build
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features materialize
 
 test: install ## lint, then every test (unit, contract, real PostgreSQL/Redis, README commands)
 	$(BIN)/ruff check .
@@ -42,6 +44,9 @@ format: install
 bench: install ## speed benchmarks; each prints ratios measured in one run
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_tariff_engine.py
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_profiles.py
+	$(BIN)/python benchmarks/bench_online.py
 
 clean: ## remove generated data and the MLflow store (keeps .venv)
 	rm -rf $(DATA)/raw $(DATA)/lake $(DATA)/quarantine
