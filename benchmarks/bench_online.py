@@ -33,8 +33,8 @@ from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from features.materialize import materialize
 from features.online import OnlineProfiles
 from features.profiles import VIEWS
-from features.settings import FeatureSettings
 from features.store import apply_definitions, open_store
+from powerhall.settings import Settings
 
 GOAL_RATIO = 1.5
 
@@ -148,7 +148,7 @@ def compare(
     )
 
 
-def loading(store: FeatureStore, settings: FeatureSettings, customers: int) -> None:
+def loading(store: FeatureStore, settings: Settings, customers: int) -> None:
     began = time.perf_counter()
     results = materialize(store, settings, full=True)
     ours = time.perf_counter() - began
@@ -186,7 +186,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-online-") as tmp:
-        settings = FeatureSettings(data_dir=Path(tmp))
+        settings = Settings(data_dir=Path(tmp))
         write_offline_tables(settings.offline_dir, args.customers, args.seed)
         ids = [f"B{i:07d}" for i in np.random.default_rng(1).integers(0, args.customers, 500)]
 

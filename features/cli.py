@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from features.profiles import VIEWS, build_profiles
-from features.settings import get_feature_settings
 from powerhall.errors import ContractError
+from powerhall.settings import get_settings
 
 # Feast and the materializer are imported inside the commands that use them: importing
 # Feast takes seconds, and `powerhall --help` should not pay for it.
@@ -53,7 +53,7 @@ def build(
     """Write the weekly profile snapshots of every customer from the lake."""
     if engine not in ("duckdb", "spark"):
         raise ContractError(f"--engine must be duckdb or spark, got {engine!r}")
-    settings = get_feature_settings()
+    settings = get_settings()
     with _progress() as progress:
         task = progress.add_task("building", total=len(VIEWS))
 
@@ -81,7 +81,7 @@ def apply() -> None:
     """Register entities, views and feature services in the Feast registry."""
     from features.store import apply_definitions, open_store
 
-    settings = get_feature_settings()
+    settings = get_settings()
     apply_definitions(open_store(settings))
     console.print(f"registered the feature repository ({settings.feature_store} store)")
 
@@ -97,7 +97,7 @@ def materialize(
     from features.materialize import materialize as materialize_views
     from features.store import apply_definitions, open_store
 
-    settings = get_feature_settings()
+    settings = get_settings()
     store = open_store(settings)
     apply_definitions(store)
     with _progress() as progress:

@@ -18,7 +18,7 @@ import pandas as pd
 from feast import FeatureStore, FeatureView
 
 from features.online_writer import write_rows
-from features.settings import FeatureSettings
+from powerhall.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,11 @@ class ViewMaterialization:
     """Customers whose values changed since the last run (all of them on a full run)."""
 
 
-def _offline_glob(settings: FeatureSettings, view: str) -> str:
+def _offline_glob(settings: Settings, view: str) -> str:
     return str(settings.offline_dir / view / "*.parquet")
 
 
-def _state_path(settings: FeatureSettings, view: str) -> Path:
+def _state_path(settings: Settings, view: str) -> Path:
     return settings.feast_dir / "materialized" / f"{view}.parquet"
 
 
@@ -66,7 +66,7 @@ def _changed_rows(
 
 def materialize_view(
     store: FeatureStore,
-    settings: FeatureSettings,
+    settings: Settings,
     view: FeatureView,
     *,
     full: bool = False,
@@ -100,7 +100,7 @@ def materialize_view(
 
 def materialize(
     store: FeatureStore,
-    settings: FeatureSettings,
+    settings: Settings,
     *,
     views: Sequence[str] | None = None,
     full: bool = False,

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import yaml
 from feast import FeatureStore, RepoConfig
 
-from features.settings import FeatureSettings
+from powerhall.settings import Settings
+
+FEATURE_REPO = Path(__file__).resolve().parent / "feature_repo"
 
 
-def repo_config(settings: FeatureSettings) -> RepoConfig:
+def feature_store_yaml(settings: Settings) -> Path:
+    """One `feature_store*.yaml` per environment, as Feast's repos keep them."""
+    name = (
+        "feature_store.yaml"
+        if settings.feature_store == "embedded"
+        else "feature_store.production.yaml"
+    )
+    return FEATURE_REPO / name
+
+
+def repo_config(settings: Settings) -> RepoConfig:
     """The chosen `feature_store*.yaml`, with locations taken from the settings.
 
     The YAML gives the kinds of store; the settings say where they are, so that tests and
@@ -19,7 +32,7 @@ def repo_config(settings: FeatureSettings) -> RepoConfig:
     resolves relative source paths against the repo path, which is the data directory.
     """
     raw: dict[str, Any] = yaml.safe_load(
-        os.path.expandvars(settings.feature_store_yaml.read_text())
+        os.path.expandvars(feature_store_yaml(settings).read_text())
     )
     raw["project"] = settings.feast_project
     online = raw["online_store"]
@@ -36,7 +49,7 @@ def repo_config(settings: FeatureSettings) -> RepoConfig:
     return config
 
 
-def open_store(settings: FeatureSettings) -> FeatureStore:
+def open_store(settings: Settings) -> FeatureStore:
     settings.feast_dir.mkdir(parents=True, exist_ok=True)
     return FeatureStore(repo_path=str(settings.data_dir.resolve()), config=repo_config(settings))
 

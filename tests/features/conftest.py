@@ -9,8 +9,8 @@ from feast import FeatureStore
 
 from features.materialize import materialize
 from features.profiles import build_profiles
-from features.settings import FeatureSettings
 from features.store import apply_definitions, open_store
+from powerhall.settings import Settings
 from tests.features.lake import World, small_world
 
 
@@ -21,15 +21,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture(scope="session")
-def built(world: World) -> FeatureSettings:
+def built(world: World) -> Settings:
     """Settings of a data directory whose offline tables are built (read-only for tests)."""
-    settings = FeatureSettings(data_dir=world.lake_dir.parent)
+    settings = Settings(data_dir=world.lake_dir.parent)
     build_profiles(settings.lake_dir, settings.offline_dir)
     return settings
 
 
 @pytest.fixture(scope="session")
-def sqlite_store(built: FeatureSettings) -> Iterator[FeatureStore]:
+def sqlite_store(built: Settings) -> Iterator[FeatureStore]:
     store = open_store(built)
     apply_definitions(store)
     materialize(store, built, full=True)

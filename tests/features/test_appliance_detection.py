@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from features.evaluation import appliance_scores, latest_appliances
-from features.settings import FeatureSettings
+from powerhall.settings import Settings
 from tests.features.lake import World
 
 
-def test_ev_chargers_and_heating_are_found(built: FeatureSettings, world: World) -> None:
+def test_ev_chargers_and_heating_are_found(built: Settings, world: World) -> None:
     truth = pd.DataFrame(
         {
             "has_ev": [c in world.ev_customers for c in world.customers],

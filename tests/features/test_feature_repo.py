@@ -7,7 +7,7 @@ from feast import FeatureStore
 
 from features.feature_repo import DEFINITIONS
 from features.profiles import VIEWS
-from features.settings import FeatureSettings
+from powerhall.settings import Settings
 
 
 def test_apply_registers_every_view_and_service(sqlite_store: FeatureStore) -> None:
@@ -33,7 +33,7 @@ def test_every_batch_feature_is_described_and_unique(sqlite_store: FeatureStore)
     assert len(names) == len(set(names)), "a feature name appears in two views"
 
 
-def test_offline_tables_match_the_registered_schemas(built: FeatureSettings) -> None:
+def test_offline_tables_match_the_registered_schemas(built: Settings) -> None:
     for view in VIEWS:
         columns = pd.read_parquet(built.offline_dir / view.name).columns
         assert list(columns) == ["customer_id", "event_timestamp", *(f.name for f in view.features)]
@@ -44,9 +44,7 @@ def test_definitions_are_unique_objects() -> None:
     assert len(names) == len(set(names))
 
 
-def test_historical_features_are_point_in_time(
-    sqlite_store: FeatureStore, built: FeatureSettings
-) -> None:
+def test_historical_features_are_point_in_time(sqlite_store: FeatureStore, built: Settings) -> None:
     offline = pd.read_parquet(built.offline_dir / "consumption")
     row = offline.iloc[len(offline) // 2]
     entity = pd.DataFrame(

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from features.cli import app
-from features.settings import get_feature_settings
 from powerhall.errors import ContractError
+from powerhall.settings import get_settings
 from tests.features.lake import small_world
 
 
@@ -19,9 +19,9 @@ from tests.features.lake import small_world
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     small_world(tmp_path / "lake", customers=3, days=120)
     monkeypatch.setenv("POWERHALL_DATA_DIR", str(tmp_path))
-    get_feature_settings.cache_clear()
+    get_settings.cache_clear()
     yield tmp_path
-    get_feature_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 def test_build_then_materialize(data_dir: Path) -> None:

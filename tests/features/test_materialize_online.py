@@ -10,18 +10,18 @@ import pytest
 
 from features.materialize import materialize
 from features.online import OnlineProfiles
-from features.settings import FeatureSettings
 from features.store import apply_definitions, open_store
+from powerhall.settings import Settings
 
 
 @pytest.fixture
-def own_data(built: FeatureSettings, tmp_path: Path) -> FeatureSettings:
+def own_data(built: Settings, tmp_path: Path) -> Settings:
     """A private copy of the built offline tables, free to edit."""
     shutil.copytree(built.offline_dir, tmp_path / "features")
-    return FeatureSettings(data_dir=tmp_path)
+    return Settings(data_dir=tmp_path)
 
 
-def test_runs_after_the_first_move_only_changes(own_data: FeatureSettings) -> None:
+def test_runs_after_the_first_move_only_changes(own_data: Settings) -> None:
     store = open_store(own_data)
     apply_definitions(store)
     first = {r.view: r for r in materialize(store, own_data)}

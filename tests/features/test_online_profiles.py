@@ -15,16 +15,16 @@ from feast import FeatureStore
 from features.materialize import materialize
 from features.online import OnlineProfiles
 from features.profiles import VIEWS
-from features.settings import FeatureSettings
 from features.store import apply_definitions, open_store
 from powerhall.contract import EventKind
 from powerhall.errors import ContractError
+from powerhall.settings import Settings
 from tests.support import require_service
 
 
 @pytest.fixture(scope="module")
 def redis_store(
-    built: FeatureSettings, tmp_path_factory: pytest.TempPathFactory
+    built: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FeatureStore]:
     require_service("Redis", "127.0.0.1", 6379)
     registry = tmp_path_factory.mktemp("registry") / "registry.db"
@@ -48,7 +48,7 @@ def redis_store(
     store.teardown()
 
 
-def _state_dir(built: FeatureSettings, factory: pytest.TempPathFactory) -> Path:
+def _state_dir(built: Settings, factory: pytest.TempPathFactory) -> Path:
     """A data dir sharing the offline tables but with its own materialization state."""
     data = factory.mktemp("redis-data")
     (data / "features").symlink_to(built.offline_dir)
@@ -61,7 +61,7 @@ def profiles(request: pytest.FixtureRequest) -> OnlineProfiles:
     return OnlineProfiles(store)
 
 
-def _latest(built: FeatureSettings, view: str) -> pd.DataFrame:
+def _latest(built: Settings, view: str) -> pd.DataFrame:
     frame = pd.read_parquet(built.offline_dir / view)
     return (
         frame.sort_values("event_timestamp").groupby("customer_id").tail(1).set_index("customer_id")
@@ -77,7 +77,7 @@ def _same(online: object, offline: object) -> bool:
 
 
 def test_profiles_equal_the_latest_offline_snapshot(
-    profiles: OnlineProfiles, built: FeatureSettings, world
+    profiles: OnlineProfiles, built: Settings, world
 ) -> None:
     customers = sorted(world.customers)[:4]
     for profile in profiles.get_many(customers):
