@@ -6,18 +6,18 @@ from datetime import date, timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from features.profiles import VIEWS, build_profiles
+from powerhall.cli.console import make_console
 from powerhall.errors import ContractError
 from powerhall.settings import get_settings
 
 # Feast and the materializer are imported inside the commands that use them: importing
 # Feast takes seconds, and `powerhall --help` should not pay for it.
 app = typer.Typer(help="Customer profiles in the Feast feature store.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 def _progress() -> Progress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -58,4 +59,8 @@ def apply_definitions(store: FeatureStore) -> None:
     """Register every definition of `features.feature_repo` (like `feast apply`)."""
     from features.feature_repo import DEFINITIONS
 
-    store.apply(list(DEFINITIONS))
+    with warnings.catch_warnings():
+        # Feast warns on every apply that on-demand views are "experimental" for offline
+        # retrieval; ours is used online only, and the warning would drown the CLI output.
+        warnings.filterwarnings("ignore", message="On demand feature view is an experimental")
+        store.apply(list(DEFINITIONS))

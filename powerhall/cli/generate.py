@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from powerhall import synthetic
+from powerhall.cli.console import make_console
 from powerhall.settings import get_settings
 
 
@@ -45,7 +45,7 @@ def generate(
     settings = get_settings()
     seed = settings.seed if seed is None else seed
     out = settings.raw_dir if out is None else out
-    console = Console()
+    console = make_console()
     began = time.perf_counter()
     with Progress(
         TextColumn("generating"),

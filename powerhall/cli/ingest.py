@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table as RichTable
 
+from powerhall.cli.console import make_console
 from powerhall.ingest import IngestReport
 from powerhall.ingest import ingest as run_ingest
 from powerhall.settings import get_settings
@@ -53,7 +54,7 @@ def ingest(
     """
     settings = get_settings()
     catalogue = load_catalogue(tariffs)
-    console = Console()
+    console = make_console()
     with console.status("Reading the input...") as status:
         report = run_ingest(
             raw_dir or settings.raw_dir,

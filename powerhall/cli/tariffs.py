@@ -9,9 +9,9 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
+from powerhall.cli.console import make_console
 from powerhall.contract import Region, Segment, Table
 from powerhall.errors import ContractError, NotFoundError
 from powerhall.lake import read_table
@@ -44,7 +44,7 @@ def list_tariffs(
             tariff.effective_from.isoformat(),
             "illustrative" if tariff.illustrative else "published",
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command("bill")
@@ -108,7 +108,7 @@ def compare_command(
         fill_missing=fill_missing,
     )
     first, last = frame["date"].min(), frame["date"].max()
-    console = Console()
+    console = make_console()
     console.print(
         f"Customer {customer} ({profile['segment']}, {profile['region']}), "
         f"current tariff {profile['tariff_id']}, readings {first:%Y-%m-%d} to {last:%Y-%m-%d}"

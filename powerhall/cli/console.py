@@ -1,0 +1,19 @@
+"""The one way CLI commands get a rich console."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+_PIPED_WIDTH = 160
+
+
+def make_console() -> Console:
+    """A console that does not elide report columns when output goes to a pipe or a log.
+
+    Rich assumes 80 columns without a terminal, which cuts tariff names and ingest counts
+    short exactly where operators read them later (CI logs, `make run` output).
+    """
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, _PIPED_WIDTH)
+    return console
