@@ -31,9 +31,9 @@ import pyarrow.parquet as pq
 from features.evaluation import appliance_scores, latest_appliances, read_truth
 from features.profiles import VIEWS, build_profiles
 from features.profiles.catalogue import CONSUMPTION, PEAK_HOURS, VALLEY_HOURS
-from powerhall.contract import KWH_COLUMNS, Table
+from powerhall.contract import CONTRACT_SCHEMAS, KWH_COLUMNS, Table
 from powerhall.ingest import ingest
-from powerhall.lake import LAKE_SCHEMAS, read_parquet_sql
+from powerhall.lake import read_parquet_sql
 from powerhall.synthetic import generate
 
 GOAL_SPEED_RATIO = 0.7
@@ -115,7 +115,7 @@ def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
     start = date(2024, 1, 1)
     ids = np.array([f"S{i:08d}" for i in range(customers)])
     frame = pd.DataFrame(
-        {name: None for name in LAKE_SCHEMAS[Table.CUSTOMERS].names}, index=range(customers)
+        {name: None for name in CONTRACT_SCHEMAS[Table.CUSTOMERS].names}, index=range(customers)
     )
     frame["customer_id"] = ids
     frame["segment"], frame["region"], frame["hall_id"] = "residential", "shanghai", "H01"
@@ -123,7 +123,7 @@ def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
     frame["created_at"] = pd.Timestamp("2020-01-01", tz="UTC")
     (lake / "customers").mkdir(parents=True)
     pq.write_table(
-        pa.Table.from_pandas(frame, schema=LAKE_SCHEMAS[Table.CUSTOMERS], preserve_index=False),
+        pa.Table.from_pandas(frame, schema=CONTRACT_SCHEMAS[Table.CUSTOMERS], preserve_index=False),
         lake / "customers" / "part-0.parquet",
     )
     shape = 0.3 + 0.4 * np.exp(-((np.arange(24) - 20) ** 2) / 8)
@@ -148,7 +148,7 @@ def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
         folder = lake / "readings" / f"month={first:%Y-%m}"
         folder.mkdir(parents=True)
         pq.write_table(
-            pa.Table.from_pydict(table, schema=LAKE_SCHEMAS[Table.READINGS]),
+            pa.Table.from_pydict(table, schema=CONTRACT_SCHEMAS[Table.READINGS]),
             folder / "part-0.parquet",
         )
         day += month_days

@@ -19,86 +19,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from powerhall.contract import (
-    BILL_COLUMNS,
-    CUSTOMER_COLUMNS,
-    KWH_COLUMNS,
-    READING_COLUMNS,
-    SERVICE_EVENT_COLUMNS,
-    SUGGESTION_OUTCOME_COLUMNS,
-    TABLE_COLUMNS,
-    Table,
-)
+from powerhall.contract import CONTRACT_SCHEMAS, TABLE_COLUMNS, Table
 from powerhall.errors import ContractError
-
-TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
-
-_NON_NULL: Final[dict[Table, frozenset[str]]] = {
-    Table.CUSTOMERS: frozenset(
-        {
-            "customer_id",
-            "segment",
-            "region",
-            "hall_id",
-            "tariff_id",
-            "has_app",
-            "push_consent",
-            "created_at",
-        }
-    ),
-    Table.READINGS: frozenset({"customer_id", "date", "quality"}),
-    Table.BILLS: frozenset({"customer_id", "period", "kwh", "amount_cny", "tariff_id", "due_date"}),
-    Table.SERVICE_EVENTS: frozenset({"event_id", "customer_id", "ts", "kind", "channel"}),
-    Table.SUGGESTION_OUTCOMES: frozenset(
-        {"suggestion_id", "customer_id", "kind", "item_id", "channel", "shown_at", "outcome"}
-    ),
-}
-
-_TYPES: Final[dict[Table, dict[str, pa.DataType]]] = {
-    Table.CUSTOMERS: {
-        "contract_capacity_kva": pa.float64(),
-        "has_app": pa.bool_(),
-        "push_consent": pa.bool_(),
-        "created_at": TIMESTAMP,
-        "closed_at": TIMESTAMP,
-    },
-    Table.READINGS: {
-        "date": pa.date32(),
-        **dict.fromkeys(KWH_COLUMNS, pa.float64()),
-        "max_demand_kw": pa.float64(),
-    },
-    Table.BILLS: {
-        "kwh": pa.float64(),
-        "amount_cny": pa.float64(),
-        "due_date": pa.date32(),
-        "paid_at": TIMESTAMP,
-    },
-    Table.SERVICE_EVENTS: {
-        "ts": TIMESTAMP,
-        "wait_minutes": pa.float64(),
-        "satisfaction": pa.int64(),
-    },
-    Table.SUGGESTION_OUTCOMES: {"shown_at": TIMESTAMP, "outcome_at": TIMESTAMP},
-}
-"""Non-text columns; every other contract column is text (ids are text, never numbers)."""
-
-
-def _schema(table: Table, columns: Sequence[str]) -> pa.Schema:
-    types = _TYPES[table]
-    return pa.schema(
-        pa.field(name, types.get(name, pa.string()), nullable=name not in _NON_NULL[table])
-        for name in columns
-    )
-
-
-LAKE_SCHEMAS: Final[dict[Table, pa.Schema]] = {
-    Table.CUSTOMERS: _schema(Table.CUSTOMERS, CUSTOMER_COLUMNS),
-    Table.READINGS: _schema(Table.READINGS, READING_COLUMNS),
-    Table.BILLS: _schema(Table.BILLS, BILL_COLUMNS),
-    Table.SERVICE_EVENTS: _schema(Table.SERVICE_EVENTS, SERVICE_EVENT_COLUMNS),
-    Table.SUGGESTION_OUTCOMES: _schema(Table.SUGGESTION_OUTCOMES, SUGGESTION_OUTCOME_COLUMNS),
-}
-"""Physical type of every contract column; a field's `nullable` says whether it may be null."""
 
 PARTITION_COLUMNS: Final[dict[Table, str]] = {
     Table.READINGS: "month",
@@ -162,7 +84,7 @@ def read_table(
     unknown = [name for name in selected if name not in contract]
     if unknown:
         raise ContractError(f"{table.value} has no column(s) {', '.join(unknown)}")
-    schema = pa.schema(LAKE_SCHEMAS[table].field(name) for name in selected)
+    schema = pa.schema(CONTRACT_SCHEMAS[table].field(name) for name in selected)
     if not has_data(lake_dir, table):
         return frame_from_arrow(schema.empty_table())
     projection = ", ".join(f'"{name}"' for name in selected)

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import pandas as pd
 import pyarrow as pa
 
-from powerhall.contract import Table
+from powerhall.contract import CONTRACT_SCHEMAS, Table
 from powerhall.errors import ContractError, NotFoundError
-from powerhall.lake import LAKE_SCHEMAS, has_data, read_parquet_sql
+from powerhall.lake import has_data, read_parquet_sql
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class DuckDBEngine:
                     f"SELECT * FROM {read_parquet_sql(lake_dir, table)}"
                 )
             else:
-                self.register_frame(str(table), LAKE_SCHEMAS[table].empty_table())
+                self.register_frame(str(table), CONTRACT_SCHEMAS[table].empty_table())
 
     def register_frame(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
         self._con.register(f"{name}_frame", frame)
@@ -156,11 +156,11 @@ class SparkEngine:
             if table in present:
                 # The contract schema, not one inferred and merged from every file's footer:
                 # faster, and a column missing from older files reads as null.
-                schema = from_arrow_schema(LAKE_SCHEMAS[table])
+                schema = from_arrow_schema(CONTRACT_SCHEMAS[table])
                 frame = self._spark.read.schema(schema).parquet(str(lake_dir / table))
                 frame.createOrReplaceTempView(str(table))
             else:
-                self.register_frame(str(table), LAKE_SCHEMAS[table].empty_table())
+                self.register_frame(str(table), CONTRACT_SCHEMAS[table].empty_table())
 
     def register_frame(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
         self._spark.createDataFrame(frame).createOrReplaceTempView(name)

@@ -20,10 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from powerhall.contract import Table
+from powerhall.contract import CONTRACT_SCHEMAS, UTC_TIMESTAMP, Table
 from powerhall.errors import ContractError
 from powerhall.ingest.failures import combine, failures_at
-from powerhall.lake import LAKE_SCHEMAS, TIMESTAMP
 
 Column = pa.Array | pa.ChunkedArray
 Problems = list[tuple[np.ndarray, str]]
@@ -50,7 +49,7 @@ def coerce(
 
     Contract columns absent from the file (the optional ones) are all null.
     """
-    schema = LAKE_SCHEMAS[table]
+    schema = CONTRACT_SCHEMAS[table]
     arrays: list[Column] = []
     failures = []
     for field in schema:
@@ -205,9 +204,9 @@ def _local_naive(column: pa.ChunkedArray, timezone: str) -> pd.Series:
 
 def _to_timestamp(column: pa.ChunkedArray, timezone: str) -> tuple[Column, Problems]:
     if pa.types.is_null(column.type):
-        return pa.nulls(len(column), TIMESTAMP), []
+        return pa.nulls(len(column), UTC_TIMESTAMP), []
     if pa.types.is_timestamp(column.type) and column.type.tz is not None:
-        return column.cast(TIMESTAMP, safe=False), []
+        return column.cast(UTC_TIMESTAMP, safe=False), []
     if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
         local = pd.Series(column.cast(pa.timestamp("us")).to_pandas())
         utc = _local_to_utc(local, timezone)
@@ -215,7 +214,7 @@ def _to_timestamp(column: pa.ChunkedArray, timezone: str) -> tuple[Column, Probl
         utc = _parse_timestamps(pd.Series(column.to_pandas(), dtype=object), timezone)
     else:
         raise _UnsupportedTypeError("a timestamp")
-    values = pa.array(utc, type=TIMESTAMP, from_pandas=True)
+    values = pa.array(utc, type=UTC_TIMESTAMP, from_pandas=True)
     return values, [(_failed(column, values), DOES_NOT_PARSE)]
 
 

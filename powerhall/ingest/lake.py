@@ -28,9 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from powerhall.contract import TABLE_COLUMNS, TABLE_KEYS, Table
+from powerhall.contract import CONTRACT_SCHEMAS, TABLE_COLUMNS, TABLE_KEYS, Table
 from powerhall.lake import (
-    LAKE_SCHEMAS,
     PARTITION_COLUMNS,
     PARTITION_TYPES,
     has_data,
@@ -265,7 +264,7 @@ class LakeWriter:
                     {kept})
                 ORDER BY _part, {key}"""
         ).to_arrow_reader(_BATCH_ROWS)
-        files = _PartitionFiles(LAKE_SCHEMAS[table])
+        files = _PartitionFiles(CONTRACT_SCHEMAS[table])
         written = set()
         for batch in reader:
             values = np.asarray(batch.column("_part").to_numpy(zero_copy_only=False))

@@ -18,6 +18,7 @@ import pandera.pandas as pa
 import pyarrow
 
 from powerhall.contract import (
+    CONTRACT_SCHEMAS,
     KWH_COLUMNS,
     TABLE_COLUMNS,
     Channel,
@@ -30,7 +31,6 @@ from powerhall.contract import (
     Table,
 )
 from powerhall.ingest.failures import combine, failures_at_rows, no_failures
-from powerhall.lake import LAKE_SCHEMAS
 
 OPTIONAL_COLUMNS: Final[dict[Table, frozenset[str]]] = {
     Table.CUSTOMERS: frozenset({"account_no", "phone", "closed_at"}),
@@ -76,7 +76,7 @@ def _column_checks(table: Table, name: str) -> list[pa.Check]:
         checks.append(pa.Check.ge(0, error="negative kwh in {column}"))
     elif name in _NON_NEGATIVE.get(table, ()):
         checks.append(pa.Check.ge(0, error="negative {column}"))
-    if LAKE_SCHEMAS[table].field(name).type == pyarrow.float64():
+    if CONTRACT_SCHEMAS[table].field(name).type == pyarrow.float64():
         checks.append(pa.Check(_finite, error="{column} is not finite"))
     if table is Table.SERVICE_EVENTS and name == "satisfaction":
         checks.append(pa.Check.in_range(1, 5, error="satisfaction out of 1..5"))
@@ -145,7 +145,7 @@ def _pandas_dtype(arrow_type: pyarrow.DataType) -> object:
 def schema_for(table: Table) -> pa.DataFrameSchema:
     """The contract of `table` as a pandera schema over the lake's pandas types."""
     table = Table(table)
-    lake = LAKE_SCHEMAS[table]
+    lake = CONTRACT_SCHEMAS[table]
     columns = {
         name: pa.Column(
             _pandas_dtype(lake.field(name).type),

@@ -12,7 +12,9 @@ import numpy as np
 import pyarrow as pa
 
 from powerhall.contract import (
+    CONTRACT_SCHEMAS,
     KWH_COLUMNS,
+    UTC_TIMESTAMP,
     Channel,
     Outcome,
     ReadingQuality,
@@ -26,7 +28,6 @@ from powerhall.synthetic.population import SEGMENTS
 from powerhall.synthetic.timeline import US_PER_HOUR
 from powerhall.synthetic.tips import TIP_IDS
 from powerhall.synthetic.weather import REGIONS
-from powerhall.synthetic.writer import CONTRACT_SCHEMAS, UTC_TIMESTAMP
 
 _CLOSE_HOUR: Final = 17.0
 _SUGGESTION_CHANNELS: Final = {COUNTER: Channel.COUNTER.value, APP: Channel.APP.value}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from powerhall.contract import UTC_TIMESTAMP
 from powerhall.synthetic.chunk import Chunk, World
 from powerhall.synthetic.load_shapes import PROFILES
 from powerhall.synthetic.outages import CAUSES
@@ -29,7 +30,6 @@ from powerhall.synthetic.population import SEGMENTS
 from powerhall.synthetic.tables import final_option
 from powerhall.synthetic.tips import TIP_IDS, eligible
 from powerhall.synthetic.weather import REGIONS
-from powerhall.synthetic.writer import UTC_TIMESTAMP
 
 
 def _date32(epoch_days: np.ndarray) -> pa.Array:

@@ -1,4 +1,4 @@
-"""Arrow schemas of the contract tables and a deterministic, part-per-chunk Parquet writer.
+"""A deterministic, part-per-chunk Parquet writer of the contract tables.
 
 Writer options are fixed (codec, level, dictionary use, row-group size, no pandas
 metadata), and nothing depends on the clock, so the same seed gives byte-identical files.
@@ -15,54 +15,11 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from powerhall.contract import KWH_COLUMNS, TABLE_COLUMNS, Table
+from powerhall.contract import Table
 from powerhall.errors import PowerhallError
 
-UTC_TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 TRUTH_DIR: Final = "truth"
 MANIFEST: Final = "manifest.json"
-
-_COLUMN_TYPES: Final[dict[str, pa.DataType]] = {
-    "customer_id": pa.string(),
-    "account_no": pa.string(),
-    "segment": pa.string(),
-    "region": pa.string(),
-    "hall_id": pa.string(),
-    "tariff_id": pa.string(),
-    "contract_capacity_kva": pa.float64(),
-    "has_app": pa.bool_(),
-    "push_consent": pa.bool_(),
-    "phone": pa.string(),
-    "created_at": UTC_TIMESTAMP,
-    "closed_at": UTC_TIMESTAMP,
-    "date": pa.date32(),
-    **dict.fromkeys(KWH_COLUMNS, pa.float64()),
-    "quality": pa.string(),
-    "max_demand_kw": pa.float64(),
-    "period": pa.string(),
-    "kwh": pa.float64(),
-    "amount_cny": pa.float64(),
-    "due_date": pa.date32(),
-    "paid_at": UTC_TIMESTAMP,
-    "event_id": pa.string(),
-    "ts": UTC_TIMESTAMP,
-    "kind": pa.string(),
-    "channel": pa.string(),
-    "wait_minutes": pa.float64(),
-    "satisfaction": pa.int8(),
-    "text": pa.string(),
-    "suggestion_id": pa.string(),
-    "item_id": pa.string(),
-    "shown_at": UTC_TIMESTAMP,
-    "outcome": pa.string(),
-    "outcome_at": UTC_TIMESTAMP,
-}
-
-CONTRACT_SCHEMAS: Final[dict[Table, pa.Schema]] = {
-    table: pa.schema([(column, _COLUMN_TYPES[column]) for column in columns])
-    for table, columns in TABLE_COLUMNS.items()
-}
-"""The Arrow type of every contract column as the generator writes it."""
 
 _PARQUET_OPTIONS: Final[dict[str, Any]] = {
     "compression": "zstd",

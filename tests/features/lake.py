@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from powerhall.contract import (
+    CONTRACT_SCHEMAS,
     KWH_COLUMNS,
     EventKind,
     Outcome,
@@ -25,14 +26,13 @@ from powerhall.contract import (
     SuggestionKind,
     Table,
 )
-from powerhall.lake import LAKE_SCHEMAS
 
 UTC = "UTC"
 
 
 def _write(frame: pd.DataFrame, table: Table, directory: Path, name: str) -> None:
     """Write with the lake's physical types, as the ingest does."""
-    schema = LAKE_SCHEMAS[table]
+    schema = CONTRACT_SCHEMAS[table]
     directory.mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
     pq.write_table(arrow, directory / name)

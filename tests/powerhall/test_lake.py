@@ -10,15 +10,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from powerhall.contract import KWH_COLUMNS, TABLE_COLUMNS, Table
+from powerhall.contract import CONTRACT_SCHEMAS, KWH_COLUMNS, TABLE_COLUMNS, Table
 from powerhall.errors import ContractError
-from powerhall.lake import LAKE_SCHEMAS, PARTITION_COLUMNS, read_table, table_glob
+from powerhall.lake import PARTITION_COLUMNS, read_table, table_glob
 
 
 def _write_readings(
     lake: Path, month: str, rows: list[dict[str, object]], *, drop: str = ""
 ) -> None:
-    schema = LAKE_SCHEMAS[Table.READINGS]
+    schema = CONTRACT_SCHEMAS[Table.READINGS]
     table = pa.Table.from_pylist(rows, schema=schema)
     if drop:
         table = table.drop_columns([drop])
@@ -52,7 +52,7 @@ def lake(tmp_path: Path) -> Path:
 
 def test_schemas_cover_the_contract_and_partitions_do_not_clash() -> None:
     for table in Table:
-        assert tuple(LAKE_SCHEMAS[table].names) == TABLE_COLUMNS[table]
+        assert tuple(CONTRACT_SCHEMAS[table].names) == TABLE_COLUMNS[table]
     for table, column in PARTITION_COLUMNS.items():
         assert column not in TABLE_COLUMNS[table]
 

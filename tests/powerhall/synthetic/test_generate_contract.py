@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 
 from powerhall.contract import (
+    CONTRACT_SCHEMAS,
     TABLE_COLUMNS,
     TABLE_KEYS,
     Channel,
@@ -16,7 +17,6 @@ from powerhall.contract import (
     SuggestionKind,
     Table,
 )
-from powerhall.synthetic.writer import CONTRACT_SCHEMAS
 from tests.powerhall.synthetic.generated import CUSTOMERS, Generated, local_day
 
 
