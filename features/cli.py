@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from features.profiles import VIEWS, build_profiles
-from powerhall.cli.console import make_console
+from powerhall.console import make_console
 from powerhall.errors import ContractError
 from powerhall.settings import get_settings
 

@@ -1,4 +1,4 @@
-"""The one way CLI commands get a rich console."""
+"""The one way command-line output gets a rich console (the CLI and `features` share it)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from powerhall import synthetic
-from powerhall.cli.console import make_console
+from powerhall.console import make_console
 from powerhall.settings import get_settings
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Group
 from rich.table import Table as RichTable
 
-from powerhall.cli.console import make_console
+from powerhall.console import make_console
 from powerhall.ingest import IngestReport
 from powerhall.ingest import ingest as run_ingest
 from powerhall.settings import get_settings

@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table as RichTable
 
-from powerhall.cli.console import make_console
+from powerhall.console import make_console
 from powerhall.contract import Region, Segment, Table
 from powerhall.errors import ContractError, NotFoundError
 from powerhall.lake import read_table
