@@ -14,5 +14,9 @@ class TariffError(PowerhallError):
     """A tariff file is invalid, or a tariff cannot bill the readings it was given."""
 
 
+class TipsError(PowerhallError):
+    """A tips catalogue file is invalid."""
+
+
 class NotFoundError(PowerhallError):
     """A named customer, tariff or table does not exist."""

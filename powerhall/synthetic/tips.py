@@ -11,14 +11,17 @@ every tip for every customer, the oracle a tips ranker is measured against.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 
 import numpy as np
 
+from powerhall.errors import PowerhallError
 from powerhall.synthetic.offers import APP, COUNTER, sigmoid
-from powerhall.synthetic.population import COMMERCIAL, INDUSTRIAL, RESIDENTIAL, Population
+from powerhall.synthetic.population import SEGMENTS, Population
 from powerhall.synthetic.streams import CustomerStreams
 from powerhall.synthetic.timeline import Timeline
+from powerhall.tips import load_tips
 
 VALLEY_DISCOUNT: Final = 0.45
 """Share of the average price saved per kWh moved from peak to valley on a TOU tariff."""
@@ -26,29 +29,39 @@ TIPS_PER_YEAR: Final = 1.2
 MAX_TIPS: Final = 6
 
 
-@dataclass(frozen=True)
-class Tip:
-    id: str
-    segments: tuple[int, ...]
-
-
-TIPS: Final = (
-    Tip("tip-ev-valley-charging", (RESIDENTIAL,)),
-    Tip("tip-ac-26c", (RESIDENTIAL,)),
-    Tip("tip-standby-power", (RESIDENTIAL,)),
-    Tip("tip-water-heater-timer", (RESIDENTIAL,)),
-    Tip("tip-heating-setpoint", (RESIDENTIAL,)),
-    Tip("tip-led-lighting", (RESIDENTIAL,)),
-    Tip("tip-laundry-valley", (RESIDENTIAL,)),
-    Tip("tip-fridge-settings", (RESIDENTIAL,)),
-    Tip("tip-peak-valley-shift", (COMMERCIAL, INDUSTRIAL)),
-    Tip("tip-hvac-schedule", (COMMERCIAL,)),
-    Tip("tip-lighting-retrofit", (COMMERCIAL,)),
-    Tip("tip-power-factor-correction", (INDUSTRIAL,)),
-    Tip("tip-demand-basis-switch", (INDUSTRIAL,)),
-    Tip("tip-compressed-air-leaks", (INDUSTRIAL,)),
+TIP_IDS: Final = (
+    "tip-ev-valley-charging",
+    "tip-ac-26c",
+    "tip-standby-power",
+    "tip-water-heater-timer",
+    "tip-heating-setpoint",
+    "tip-led-lighting",
+    "tip-laundry-valley",
+    "tip-fridge-settings",
+    "tip-peak-valley-shift",
+    "tip-hvac-schedule",
+    "tip-lighting-retrofit",
+    "tip-power-factor-correction",
+    "tip-demand-basis-switch",
+    "tip-compressed-air-leaks",
 )
-TIP_IDS: Final = tuple(t.id for t in TIPS)
+"""The catalogue's tips that were shown in the past: those the hidden truth below prices.
+Their segments come from the catalogue (`powerhall.tips`); the order is the index the
+generated shows use."""
+
+
+@cache
+def _segment_menu() -> np.ndarray:
+    """(segments, tips) whether a tip is meant for a segment, from the shipped catalogue."""
+    catalogue = load_tips()
+    if missing := [t for t in TIP_IDS if t not in catalogue]:
+        raise PowerhallError(
+            f"the synthetic truth prices tips missing from the catalogue: {', '.join(missing)}"
+        )
+    segments = [set(catalogue.get(t).segments) for t in TIP_IDS]
+    menu = np.array([[s in tip for tip in segments] for s in SEGMENTS])
+    menu.flags.writeable = False
+    return menu
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,7 @@ def tip_benefits(pop: Population, usage: Usage) -> np.ndarray:
 
 def eligible(pop: Population) -> np.ndarray:
     """(n, tips) whether a tip is meant for the customer's segment."""
-    return np.array([[s in t.segments for t in TIPS] for s in range(3)])[pop.segment]
+    return _segment_menu()[pop.segment]
 
 
 def tip_acceptance(pop: Population, benefit: np.ndarray, usage: Usage, channel: int) -> np.ndarray:
@@ -128,7 +141,7 @@ class TipShows:
     day: np.ndarray
     hour: np.ndarray
     channel: np.ndarray
-    tip: np.ndarray  # index into TIPS
+    tip: np.ndarray  # index into TIP_IDS
     p_accept: np.ndarray
     accepted: np.ndarray
     response: np.ndarray
