@@ -15,11 +15,11 @@ from powerhall.tariffs.engine import (
     MONTHLY_BILL_COLUMNS,
     Bill,
     BillItem,
-    HourlyReadings,
     bill,
     bill_by_month,
     compare_tariffs,
 )
+from powerhall.tariffs.hourly import HourlyReadings
 from powerhall.tariffs.schema import Tariff, load_tariff
 
 __all__ = [
