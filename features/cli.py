@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -18,6 +19,11 @@ from powerhall.settings import get_settings
 # Feast takes seconds, and `powerhall --help` should not pay for it.
 app = typer.Typer(help="Customer profiles in the Feast feature store.", no_args_is_help=True)
 console = make_console()
+
+
+class EngineChoice(StrEnum):
+    DUCKDB = "duckdb"
+    SPARK = "spark"
 
 
 def _progress() -> Progress:
@@ -42,7 +48,9 @@ def _monday(value: str | None, option: str) -> date | None:
 
 @app.command()
 def build(
-    engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
+    engine: Annotated[
+        EngineChoice, typer.Option(help="duckdb (embedded) or spark (local mode).")
+    ] = EngineChoice.DUCKDB,
     since: Annotated[
         str | None, typer.Option(help="First snapshot (its week's Monday); default: all.")
     ] = None,
@@ -51,8 +59,6 @@ def build(
     ] = False,
 ) -> None:
     """Write the weekly profile snapshots of every customer from the lake."""
-    if engine not in ("duckdb", "spark"):
-        raise ContractError(f"--engine must be duckdb or spark, got {engine!r}")
     settings = get_settings()
     with _progress() as progress:
         task = progress.add_task("building", total=len(VIEWS))
@@ -63,7 +69,7 @@ def build(
         result = build_profiles(
             settings.lake_dir,
             settings.offline_dir,
-            engine=engine,  # type: ignore[arg-type]
+            engine=engine.value,
             since=_monday(since, "--since"),
             latest_only=latest,
             timezone=settings.timezone,

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from features.cli import app
-from powerhall.errors import ContractError
 from powerhall.settings import get_settings
 from tests.features.lake import small_world
 
@@ -38,6 +37,8 @@ def test_build_then_materialize(data_dir: Path) -> None:
     assert re.search(r"consumption\s*│\s*3\s*│\s*0\s*│", again.output), again.output
 
 
-def test_unknown_engine_is_a_domain_error(data_dir: Path) -> None:
+def test_unknown_engine_is_a_usage_error(data_dir: Path) -> None:
     result = CliRunner().invoke(app, ["build", "--engine", "pandas"])
-    assert isinstance(result.exception, ContractError)
+    assert result.exit_code == 2
+    assert "Invalid value for '--engine'" in result.output
+    assert "'pandas'" in result.output
