@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 import features.cli
+import training.cli
 from powerhall.cli import generate, ingest, tariffs
 from powerhall.errors import PowerhallError
 
@@ -34,3 +35,5 @@ app.command("generate")(generate.generate)
 app.command("ingest")(ingest.ingest)
 app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(features.cli.app, name="features")
+app.command("train")(training.cli.train)
+app.add_typer(training.cli.models_app, name="models")

@@ -1,0 +1,73 @@
+"""Churn: will a commercial or industrial customer leave for another retailer within 90 days?
+
+Label: the contract's `closed_at` falls in [snapshot, snapshot + 90 days). Oracle: the
+generator's probability of leaving within three months given the state of the snapshot's
+month (`truth/churn_monthly`), which knows the customer's hidden price sensitivity.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from powerhall.contract import Segment
+from powerhall.settings import Settings
+from training.classifier import RiskSpec, TrainResult, train_risk
+from training.datasets import SNAPSHOT, Task, closures, next_event_within, truth_table
+from training.model import CalibrationMethod
+
+NAME: Final = "churn"
+HORIZON_DAYS: Final = 90
+BILL_RISE: Final = 0.2
+
+
+def labels(rows: pd.DataFrame, settings: Settings) -> pd.Series:
+    return next_event_within(rows, closures(settings), HORIZON_DAYS)
+
+
+def oracle(rows: pd.DataFrame, settings: Settings) -> pd.Series:
+    periods = rows[SNAPSHOT].dt.strftime("%Y-%m")
+    truth = truth_table(settings, "churn_monthly", period=sorted(periods.unique()))
+    if truth is None:
+        return pd.Series(np.nan, index=rows.index)
+    keyed = truth.set_index(["customer_id", "period"])["churn_prob_90d"]
+    return pd.Series(
+        keyed.reindex(pd.MultiIndex.from_arrays([rows["customer_id"], periods])).to_numpy(),
+        index=rows.index,
+    )
+
+
+def rule(rows: pd.DataFrame) -> np.ndarray:
+    """Account managers' watch list: a recent complaint, a bill well up on last year."""
+    complained = rows["complaints_90d"].fillna(0) > 0
+    bill_up = rows["bill_yoy_change_90d"].fillna(0) > BILL_RISE
+    return (complained.astype(float) + bill_up.astype(float)).to_numpy() / 2
+
+
+SPEC: Final = RiskSpec(
+    task=Task(
+        name=NAME,
+        horizon_days=HORIZON_DAYS,
+        segments=(Segment.COMMERCIAL, Segment.INDUSTRIAL),
+        labeller=labels,
+        oracle=oracle,
+    ),
+    rule=rule,
+    rule_description=f"complaints_90d > 0 or bill_yoy_change_90d > {BILL_RISE}",
+)
+
+
+def train(
+    settings: Settings,
+    *,
+    cutoff: date | None = None,
+    seed: int | None = None,
+    calibration: CalibrationMethod = "isotonic",
+    tracking_uri: str | None = None,
+) -> TrainResult:
+    return train_risk(
+        SPEC, settings, cutoff=cutoff, seed=seed, calibration=calibration, tracking_uri=tracking_uri
+    )

@@ -1,0 +1,123 @@
+"""`powerhall train` and `powerhall models`: retrain a risk model, move the champion alias.
+
+MLflow, LightGBM and scikit-learn are imported inside the commands: `powerhall --help`
+and the other command groups should not pay for them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from powerhall.settings import get_settings
+
+app = typer.Typer(help="Train risk models, tracked in MLflow.", no_args_is_help=True)
+models_app = typer.Typer(help="Registered models and their champion alias.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+class RiskModelName(StrEnum):
+    CHURN = "churn"
+    COMPLAINT = "complaint"
+
+
+class Calibration(StrEnum):
+    ISOTONIC = "isotonic"
+    SIGMOID = "sigmoid"
+
+
+@app.command("train")
+def train(
+    model: Annotated[RiskModelName, typer.Argument(help="Which model to train.")],
+    cutoff: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Test on snapshots from this day on; train on label windows ending by it "
+            "(default: the last 13 weekly snapshots are the test window).",
+        ),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Training seed (default: settings).")] = None,
+    calibration: Annotated[Calibration, typer.Option(help="Probability calibration.")] = (
+        Calibration.ISOTONIC
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Train, evaluate against the baselines and the oracle, register, run the promotion gate."""
+    from training import churn, complaint
+
+    module = {RiskModelName.CHURN: churn, RiskModelName.COMPLAINT: complaint}[model]
+    result = module.train(
+        get_settings(),
+        cutoff=cutoff.date() if cutoff else None,
+        seed=seed,
+        calibration=calibration.value,
+    )
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        return
+    console = Console()
+    table = Table("scorer", "AUC", "PR-AUC", "Brier", "ECE", "lift@10%", title=f"{model} test")
+    for scorer, m in result.metrics.items():
+        table.add_row(
+            scorer,
+            *(f"{m[k]:.4f}" for k in ("auc", "pr_auc", "brier", "ece")),
+            f"{m['lift_top_decile']:.2f}",
+        )
+    console.print(table)
+    console.print(f"test snapshots {result.window['test_min']} .. {result.window['test_max']}")
+    console.print(f"version {result.version} -> {result.decision.alias}: {result.decision.reason}")
+
+
+@models_app.command("list")
+def list_models(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Registered models with their champion, challenger and champion history."""
+    from training import registry, tracking
+
+    tracking.configure()
+    summaries = registry.list_models()
+    if as_json:
+        typer.echo(json.dumps([asdict(s) for s in summaries], indent=2))
+        return
+    table = Table("model", "latest", "champion", "challenger", "champion history")
+    for s in summaries:
+        table.add_row(
+            s.name,
+            s.latest_version,
+            s.champion or "-",
+            s.challenger or "-",
+            " -> ".join(s.champion_history) or "-",
+        )
+    Console().print(table)
+
+
+@models_app.command("promote")
+def promote(
+    name: Annotated[str, typer.Argument(help="Registered model name.")],
+    version: Annotated[str, typer.Argument(help="Version to make champion.")],
+) -> None:
+    """Give `champion` to a version by hand, bypassing the gate."""
+    from training import registry, tracking
+
+    tracking.configure()
+    registry.promote(name, version)
+    typer.echo(f"{name} version {version} is champion")
+
+
+@models_app.command("rollback")
+def rollback(name: Annotated[str, typer.Argument(help="Registered model name.")]) -> None:
+    """Give `champion` back to the version that held it before."""
+    from training import registry, tracking
+
+    tracking.configure()
+    version = registry.rollback(name)
+    typer.echo(f"{name} version {version} is champion again")

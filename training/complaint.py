@@ -1,0 +1,82 @@
+"""Complaint: will a customer file a complaint within the next 30 days?
+
+Label: a `complaint` service event dated (local time) in [snapshot, snapshot + 30 days).
+Oracle: the generator's probability of a complaint in those 30 days given everything
+before the snapshot (`truth/complaint_daily`), which knows each customer's proneness and
+the decaying traces of bad experiences.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from powerhall.contract import Segment
+from powerhall.settings import Settings
+from training.classifier import RiskSpec, TrainResult, train_risk
+from training.datasets import SNAPSHOT, Task, complaint_events, next_event_within, truth_table
+from training.model import CalibrationMethod
+
+NAME: Final = "complaint"
+HORIZON_DAYS: Final = 30
+BILL_RISE: Final = 0.2
+
+
+def labels(rows: pd.DataFrame, settings: Settings) -> pd.Series:
+    return next_event_within(rows, complaint_events(settings), HORIZON_DAYS)
+
+
+def oracle(rows: pd.DataFrame, settings: Settings) -> pd.Series:
+    days = sorted(rows[SNAPSHOT].dt.date.unique())
+    truth = truth_table(settings, "complaint_daily", date=days)
+    if truth is None:
+        return pd.Series(np.nan, index=rows.index)
+    keyed = truth.assign(date=pd.to_datetime(truth["date"])).set_index(["customer_id", "date"])
+    return pd.Series(
+        keyed["complaint_prob_30d"]
+        .astype("float64")
+        .reindex(pd.MultiIndex.from_arrays([rows["customer_id"], rows[SNAPSHOT]]))
+        .to_numpy(),
+        index=rows.index,
+    )
+
+
+def rule(rows: pd.DataFrame) -> np.ndarray:
+    """Service-recovery list: complained lately, an outage this month, or a bill shock."""
+    flags = [
+        rows["complaints_90d"].fillna(0) > 0,
+        rows["outages_30d"].fillna(0) > 0,
+        rows["bill_yoy_change_90d"].fillna(0) > BILL_RISE,
+    ]
+    return sum(flag.astype(float) for flag in flags).to_numpy() / len(flags)
+
+
+SPEC: Final = RiskSpec(
+    task=Task(
+        name=NAME,
+        horizon_days=HORIZON_DAYS,
+        segments=tuple(Segment),
+        labeller=labels,
+        oracle=oracle,
+    ),
+    rule=rule,
+    rule_description=(
+        f"complaints_90d > 0 or outages_30d > 0 or bill_yoy_change_90d > {BILL_RISE}"
+    ),
+)
+
+
+def train(
+    settings: Settings,
+    *,
+    cutoff: date | None = None,
+    seed: int | None = None,
+    calibration: CalibrationMethod = "isotonic",
+    tracking_uri: str | None = None,
+) -> TrainResult:
+    return train_risk(
+        SPEC, settings, cutoff=cutoff, seed=seed, calibration=calibration, tracking_uri=tracking_uri
+    )
