@@ -3,7 +3,7 @@ profile catalogue (`features.profiles.catalogue`), so the builder and Feast cann
 
 from datetime import timedelta
 
-from feast import FeatureView, Field
+from feast import FeatureView, Field, FileSource
 from feast.types import Float64, String
 
 from features.feature_repo.entities import customer
@@ -25,61 +25,36 @@ from features.profiles.catalogue import (
     SERVICE,
     SERVICE_LIVE,
 )
+from features.profiles.model import View
 
 SNAPSHOT_TTL = timedelta(days=7)
 """Snapshots are weekly: a point in time reads the latest snapshot of the week before it."""
 
 _TAGS = {"owner": "profiles", "builder": "powerhall features build"}
 
-consumption_fv = FeatureView(
-    name=CONSUMPTION.name,
-    entities=[customer],
-    ttl=SNAPSHOT_TTL,
-    schema=fields_of(CONSUMPTION),
-    source=consumption_source,
-    description=CONSUMPTION.description,
-    tags=_TAGS,
-)
 
-billing_fv = FeatureView(
-    name=BILLING.name,
-    entities=[customer],
-    ttl=SNAPSHOT_TTL,
-    schema=fields_of(BILLING),
-    source=billing_source,
-    description=BILLING.description,
-    tags=_TAGS,
-)
+def _snapshot_view(view: View, source: FileSource) -> FeatureView:
+    """A view over the builder's weekly snapshots: name, fields and text from the catalogue."""
+    return FeatureView(
+        name=view.name,
+        entities=[customer],
+        ttl=SNAPSHOT_TTL,
+        schema=fields_of(view),
+        source=source,
+        description=view.description,
+        tags=_TAGS,
+    )
 
-service_fv = FeatureView(
-    name=SERVICE.name,
-    entities=[customer],
-    ttl=SNAPSHOT_TTL,
-    schema=fields_of(SERVICE),
-    source=service_source,
-    description=SERVICE.description,
-    tags=_TAGS,
-)
 
-engagement_fv = FeatureView(
-    name=ENGAGEMENT.name,
-    entities=[customer],
-    ttl=SNAPSHOT_TTL,
-    schema=fields_of(ENGAGEMENT),
-    source=engagement_source,
-    description=ENGAGEMENT.description,
-    tags=_TAGS,
-)
+consumption_fv = _snapshot_view(CONSUMPTION, consumption_source)
 
-appliances_fv = FeatureView(
-    name=APPLIANCES.name,
-    entities=[customer],
-    ttl=SNAPSHOT_TTL,
-    schema=fields_of(APPLIANCES),
-    source=appliances_source,
-    description=APPLIANCES.description,
-    tags=_TAGS,
-)
+billing_fv = _snapshot_view(BILLING, billing_source)
+
+service_fv = _snapshot_view(SERVICE, service_source)
+
+engagement_fv = _snapshot_view(ENGAGEMENT, engagement_source)
+
+appliances_fv = _snapshot_view(APPLIANCES, appliances_source)
 
 service_live_fv = FeatureView(
     name=SERVICE_LIVE.name,
