@@ -31,6 +31,7 @@ from pydantic.functional_validators import AfterValidator
 
 from powerhall.contract import Region, Segment
 from powerhall.errors import TariffError
+from powerhall.validation import describe_error
 
 ALL_HOURS = "all"
 """Price key of a tariff without time-of-use periods."""
@@ -273,17 +274,6 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _describe(error: dict[str, Any]) -> str:
-    where = ".".join(str(part) for part in error["loc"])
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (not part of the tariff format)"
-    elif error["type"] == "value_error":
-        message = str(error["ctx"]["error"])
-    else:
-        message = error["msg"]
-    return f"{where}: {message}" if where else message
-
-
 def load_tariff(path: str | Path) -> Tariff:
     """Read and validate one tariff file; every problem names the file and the field."""
     path = Path(path)
@@ -298,5 +288,5 @@ def load_tariff(path: str | Path) -> Tariff:
     try:
         return Tariff.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())
+        problems = "; ".join(describe_error(e, file_format="tariff") for e in exc.errors())
         raise TariffError(f"tariff file {path}: {problems}") from exc

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from powerhall.errors import ContractError, NotFoundError, TipsError
 from powerhall.tips.schema import CatalogueFile, Condition, Tip
+from powerhall.validation import describe_error
 
 SEGMENT: Final = "segment"
 """The customers table's segment column, which profiles must carry beside their features."""
@@ -110,14 +111,7 @@ def _describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
             loc[:2] = [f"tip {tip['id']}"]
     if "saving" in loc and len(loc) > loc.index("saving") + 2:
         del loc[loc.index("saving") + 1]
-    where = ".".join(str(part) for part in loc)
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (not part of the tips format)"
-    elif error["type"] == "value_error":
-        message = str(error["ctx"]["error"])
-    else:
-        message = error["msg"]
-    return f"{where}: {message}" if where else message
+    return describe_error(error, file_format="tips", loc=loc)
 
 
 def load_tips(
