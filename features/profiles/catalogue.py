@@ -22,13 +22,18 @@ from powerhall.contract import (
     Table,
 )
 
+W7 = Window("7d", 7)
 W30 = Window("30d", 30)
 W90 = Window("90d", 90)
 W365 = Window("365d", 365)
+W30_YEAR_AGO = Window("30d_ly", 30, lag_weeks=52)
 W90_YEAR_AGO = Window("90d_ly", 90, lag_weeks=52)
-"""The same 90 days one year (52 weeks) earlier: for year-on-year change without seasonality."""
+"""The same days one year (52 weeks) earlier: for year-on-year change without seasonality."""
 ALL = Window("all", None)
-WINDOWS: tuple[Window, ...] = (W30, W90, W365, W90_YEAR_AGO, ALL)
+WINDOWS: tuple[Window, ...] = (W7, W30, W90, W365, W30_YEAR_AGO, W90_YEAR_AGO, ALL)
+
+LONG_WAIT_MINUTES = 30
+"""A hall visit whose queue took longer than this is a bad experience customers remember."""
 
 VALLEY_HOURS = (22, 23, 0, 1, 2, 3, 4, 5)
 PEAK_HOURS = (8, 9, 10, 18, 19, 20)
@@ -142,22 +147,28 @@ BILLS = Source(
     # (a payment that day or earlier is on time) until the day it is paid.
     rows_sql=f"""
         SELECT customer_id, unix_date(add_months(CAST(CONCAT(period, '-01') AS DATE), 1)) AS day,
-               'issued' AS event, CAST(amount_cny AS DOUBLE) AS amount_cny
+               'issued' AS event, CAST(amount_cny AS DOUBLE) AS amount_cny,
+               CAST(dayofmonth(last_day(CAST(CONCAT(period, '-01') AS DATE))) AS DOUBLE)
+                   AS period_days
         FROM {Table.BILLS}
         UNION ALL
         SELECT customer_id, unix_date(due_date) + 1 AS day, 'overdue' AS event,
-               CAST(amount_cny AS DOUBLE) AS amount_cny
+               CAST(amount_cny AS DOUBLE) AS amount_cny, CAST(NULL AS DOUBLE) AS period_days
         FROM {Table.BILLS}
         WHERE paid_at IS NULL OR {_PAID_DATE} > due_date
         UNION ALL
         SELECT customer_id, unix_date({_PAID_DATE}) AS day, 'paid_late' AS event,
-               CAST(amount_cny AS DOUBLE) AS amount_cny
+               CAST(amount_cny AS DOUBLE) AS amount_cny, CAST(NULL AS DOUBLE) AS period_days
         FROM {Table.BILLS}
         WHERE paid_at IS NOT NULL AND {_PAID_DATE} > due_date
     """,
     measures=(
         Measure("bills", _flag("event = 'issued'")),
         Measure("bill_cny", "CASE WHEN event = 'issued' THEN amount_cny ELSE 0 END"),
+        Measure(
+            "bill_cny_per_day",
+            "CASE WHEN event = 'issued' THEN amount_cny / period_days ELSE 0 END",
+        ),
         Measure("late_bills", _flag("event = 'overdue'")),
         Measure(
             "arrears_change_cny",
@@ -195,6 +206,10 @@ SERVICE_EVENTS = Source(
             f"CASE WHEN kind = '{EventKind.HALL_VISIT}' THEN COALESCE(wait_minutes, 0) ELSE 0 END",
         ),
         Measure("waits", _flag(f"kind = '{EventKind.HALL_VISIT}' AND wait_minutes IS NOT NULL")),
+        Measure(
+            "long_waits",
+            _flag(f"kind = '{EventKind.HALL_VISIT}' AND wait_minutes > {LONG_WAIT_MINUTES}"),
+        ),
         # The latest survey's score, packed behind its time so that MAX picks it.
         Measure(
             "satisfaction_code",
@@ -253,6 +268,19 @@ def _per_day(kwh: str, days: str) -> str:
     return _ratio(kwh, days)
 
 
+def _bill_growth(window: Window, year_ago: Window) -> str:
+    """Mean bill per day of the window against the same days a year earlier or, lacking
+    those, against every bill before the window: a shock is visible in the first year."""
+    recent = _ratio(f"{{bill_cny_per_day@{window.name}}}", f"{{bills@{window.name}}}")
+    last_year = _ratio(f"{{bill_cny_per_day@{year_ago.name}}}", f"{{bills@{year_ago.name}}}")
+    earlier = _ratio(
+        f"{{bill_cny_per_day@all}} - {{bill_cny_per_day@{window.name}}}",
+        f"{{bills@all}} - {{bills@{window.name}}}",
+    )
+    growth = _ratio(recent, f"COALESCE({last_year}, {earlier})")
+    return f"CASE WHEN {{bills@{window.name}}} > 0 THEN {growth} - 1 END"
+
+
 CONSUMPTION = View(
     name="consumption",
     description="Metered consumption: volumes, shape across the day, week and year, peaks.",
@@ -270,6 +298,15 @@ CONSUMPTION = View(
             "{days@365d}",
             "int",
             "Days with at least one hourly reading in the last 365 days.",
+        ),
+        *(
+            Feature(
+                f"estimated_days_{w.name}",
+                f"{{estimated_days@{w.name}}}",
+                "int",
+                f"Days whose readings were estimated, not measured, last {w.days} days.",
+            )
+            for w in (W30, W90)
         ),
         Feature(
             "estimated_share_365d",
@@ -396,6 +433,17 @@ BILLING = View(
             "Relative change of the mean bill of the last 90 days against the same 90 days "
             "a year earlier.",
         ),
+        *(
+            Feature(
+                f"bill_growth_{w.name}",
+                _bill_growth(w, year_ago),
+                "float",
+                f"Relative change of the mean bill per day issued in the last {w.days} days "
+                f"against the same {w.days} days a year earlier or, without bills then, "
+                "against all earlier bills (0.1 = 10 % more).",
+            )
+            for w, year_ago in ((W30, W30_YEAR_AGO), (W90, W90_YEAR_AGO))
+        ),
         Feature(
             "arrears_cny",
             "ROUND(COALESCE({arrears_change_cny@all}, 0), 2)",
@@ -416,6 +464,8 @@ _COUNT_LABELS = {
     "calls_95598": "Calls to the 95598 hotline",
     "complaints": "Complaints filed",
     "outages": "Outages that affected the customer",
+    "meter_faults": "Meter faults",
+    "long_waits": f"Business-hall visits that waited over {LONG_WAIT_MINUTES} minutes",
 }
 SERVICE = View(
     name="service",
@@ -428,7 +478,16 @@ SERVICE = View(
             for name, label in _COUNT_LABELS.items()
             for w in (W30, W90, W365)
         ),
-        Feature("meter_faults_365d", "{meter_faults@365d}", "int", "Meter faults, last 365 days."),
+        Feature(
+            "complaints_all",
+            "COALESCE({complaints@all}, 0)",
+            "int",
+            "Complaints filed, any time before: with tenure, the customer's own proneness.",
+        ),
+        *(
+            Feature(f"{name}_7d", f"{{{name}@7d}}", "int", f"{_COUNT_LABELS[name]}, last 7 days.")
+            for name in ("outages", "complaints")
+        ),
         Feature(
             "mean_wait_minutes_365d",
             _ratio("{wait_minutes@365d}", "{waits@365d}"),
