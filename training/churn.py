@@ -24,6 +24,21 @@ HORIZON_DAYS: Final = 90
 BILL_RISE: Final = 0.2
 
 
+DRIVERS: Final = {
+    "bill_growth_90d": 1,
+    "bill_growth_30d": 1,
+    "bill_yoy_change_90d": 1,
+    "complaints_90d": 1,
+    "tip_suggestions_declined_365d": 0,
+    "tariff_suggestions_declined_365d": 0,
+    "tariff_suggestions_accepted_365d": 0,
+}
+"""Why a business leaves: bills growing (against last year, or against its earlier bills in
+its first year), recent complaints, and how it answers offers that would save it money,
+the visible trace of its price sensitivity. Load shape and size are left out on purpose:
+with a few dozen leavers to learn from they only identify those customers."""
+
+
 def labels(rows: pd.DataFrame, settings: Settings) -> pd.Series:
     return next_event_within(rows, closures(settings), HORIZON_DAYS)
 
@@ -57,6 +72,7 @@ SPEC: Final = RiskSpec(
     ),
     rule=rule,
     rule_description=f"complaints_90d > 0 or bill_yoy_change_90d > {BILL_RISE}",
+    drivers=DRIVERS,
 )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from powerhall.errors import ContractError
 from powerhall.settings import Settings
 from training import tracking
 from training.datasets import LABEL, ORACLE, Examples, Split, Task, build_examples, temporal_split
@@ -37,6 +38,28 @@ class RiskSpec:
     task: Task
     rule: Callable[[pd.DataFrame], np.ndarray]
     rule_description: str
+    drivers: Mapping[str, int] | None = None
+    """The profile features the models learn from, each with the direction of its effect
+    (+1 raises the risk, -1 lowers it, 0 either way); None: every feature, unconstrained.
+    Naming the behavioural drivers keeps identity-like columns (load shape, capacity) out:
+    with few positive customers the trees would otherwise learn who they are."""
+
+    def select(self, examples: Examples) -> Examples:
+        """The examples restricted to the drivers, in the drivers' order."""
+        if self.drivers is None:
+            return examples
+        missing = [name for name in self.drivers if name not in examples.features]
+        if missing:
+            raise ContractError(
+                f"{self.task.name} needs the profile features {missing}: rebuild the profiles "
+                "(powerhall features build)"
+            )
+        return replace(examples, features=tuple(self.drivers))
+
+    def monotone(self, features: Sequence[str]) -> list[int] | None:
+        if self.drivers is None:
+            return None
+        return [self.drivers[name] for name in features]
 
 
 @dataclass(frozen=True)
@@ -77,7 +100,12 @@ def logistic_baseline(seed: int) -> Any:
 
 
 def fit_risk_model(
-    examples: Examples, split: Split, *, seed: int, calibration: CalibrationMethod = "isotonic"
+    examples: Examples,
+    split: Split,
+    *,
+    seed: int,
+    calibration: CalibrationMethod = "isotonic",
+    monotone: Sequence[int] | None = None,
 ) -> RiskModel:
     return RiskModel.fit(
         examples.features,
@@ -87,6 +115,7 @@ def fit_risk_model(
         split.calibrate[LABEL].to_numpy(),
         seed=seed,
         method=calibration,
+        monotone=monotone,
     )
 
 
@@ -138,16 +167,19 @@ def train_risk(
     seed = settings.seed if seed is None else seed
     tracking.configure(tracking_uri)
     tracking.use_experiment(name)
-    examples = build_examples(task, settings)
+    examples = spec.select(build_examples(task, settings))
     if drop_features:
-        examples = Examples(
-            frame=examples.frame,
-            features=tuple(f for f in examples.features if f not in set(drop_features)),
-            data_start=examples.data_start,
-            data_end=examples.data_end,
+        examples = replace(
+            examples, features=tuple(f for f in examples.features if f not in set(drop_features))
         )
     split = temporal_split(examples, task.horizon_days, cutoff=cutoff)
-    model = fit_risk_model(examples, split, seed=seed, calibration=calibration)
+    model = fit_risk_model(
+        examples,
+        split,
+        seed=seed,
+        calibration=calibration,
+        monotone=spec.monotone(examples.features),
+    )
     scores, metrics = score_all(spec, examples, split, model, seed=seed)
     rows = {part: len(getattr(split, part)) for part in ("fit", "calibrate", "test")}
     rows |= {f"{part}_positives": int(getattr(split, part)[LABEL].sum()) for part in rows}

@@ -25,6 +25,31 @@ HORIZON_DAYS: Final = 30
 BILL_RISE: Final = 0.2
 
 
+DRIVERS: Final = {
+    "outages_7d": 1,
+    "outages_30d": 1,
+    "outages_90d": 0,
+    "days_since_outage": -1,
+    "long_waits_30d": 1,
+    "long_waits_90d": 1,
+    "estimated_days_30d": 1,
+    "meter_faults_30d": 1,
+    "meter_faults_90d": 1,
+    "bill_growth_30d": 1,
+    "bill_yoy_change_90d": 1,
+    "complaints_all": 1,
+    "tenure_days": 0,
+    "complaints_365d": 1,
+    "complaints_90d": 1,
+    "days_since_complaint": -1,
+    "last_satisfaction": -1,
+    "mean_wait_minutes_365d": 0,
+}
+"""Bad experiences of the last weeks (outages, long queues, estimated readings, meter
+faults, a bill shock), whose effect fades within a month or two, and the customer's own
+complaint history and mood, the visible traces of how prone they are to complain."""
+
+
 def labels(rows: pd.DataFrame, settings: Settings) -> pd.Series:
     return next_event_within(rows, complaint_events(settings), HORIZON_DAYS)
 
@@ -66,6 +91,7 @@ SPEC: Final = RiskSpec(
     rule_description=(
         f"complaints_90d > 0 or outages_30d > 0 or bill_yoy_change_90d > {BILL_RISE}"
     ),
+    drivers=DRIVERS,
 )
 
 

@@ -49,7 +49,7 @@ def _recent(value: float) -> bool:
     return value <= 60
 
 
-_WINDOWS: Final = {"30d": (30, "30"), "90d": (90, "90"), "365d": (365, "365")}
+_WINDOWS: Final = {"7d": (7, "7"), "30d": (30, "30"), "90d": (90, "90"), "365d": (365, "365")}
 _COUNTS: Final = {
     "complaints": ("近{days}天投诉{v:.0f}次", "{v:.0f} complaints in the last {days} days"),
     "calls_95598": (
@@ -61,6 +61,11 @@ _COUNTS: Final = {
         "{v:.0f} business-hall visits in the last {days} days",
     ),
     "outages": ("近{days}天停电{v:.0f}次", "{v:.0f} outages in the last {days} days"),
+    "meter_faults": ("近{days}天电表故障{v:.0f}次", "{v:.0f} meter faults in the last {days} days"),
+    "long_waits": (
+        "近{days}天营业厅排队超30分钟{v:.0f}次",
+        "waited over 30 minutes at the hall {v:.0f} times in the last {days} days",
+    ),
 }
 
 PHRASES: Final[dict[str, Phrase]] = {
@@ -74,6 +79,28 @@ PHRASES: Final[dict[str, Phrase]] = {
     "bill_yoy_change_90d": Phrase(
         "账单较去年同期上涨 {pct}%", "bill up {pct}% on last year", _rose
     ),
+    **{
+        f"bill_growth_{window}": Phrase(
+            f"近{days}天账单较以往上涨 {{pct}}%",
+            f"bills up {{pct}}% in the last {days} days",
+            _rose,
+        )
+        for window, days in (("30d", 30), ("90d", 90))
+    },
+    **{
+        f"estimated_days_{window}": Phrase(
+            f"近{days}天有{{v:.0f}}天电量为估抄",
+            f"{{v:.0f}} days of estimated readings in the last {days} days",
+            _positive,
+        )
+        for window, days in (("30d", 30), ("90d", 90))
+    },
+    "complaints_all": Phrase("累计投诉{v:.0f}次", "{v:.0f} complaints in total", _positive),
+    "tariff_suggestions_declined_365d": Phrase(
+        "近一年拒绝电价方案{v:.0f}次",
+        "declined {v:.0f} tariff offers in the last year",
+        _positive,
+    ),
     "kwh_yoy_change_90d": Phrase(
         "用电量较去年同期上涨 {pct}%", "consumption up {pct}% on last year", _rose
     ),
@@ -81,9 +108,6 @@ PHRASES: Final[dict[str, Phrase]] = {
         "营业厅平均等候{v:.0f}分钟",
         "waited {v:.0f} minutes on average at the business hall",
         lambda v: v >= 20,
-    ),
-    "meter_faults_365d": Phrase(
-        "近一年电表故障{v:.0f}次", "{v:.0f} meter faults in the last year", _positive
     ),
     "estimated_share_365d": Phrase(
         "近一年{pct}%的电量为估抄", "{pct}% of readings estimated in the last year", _rose
