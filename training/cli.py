@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -49,8 +50,25 @@ def train(
         Calibration.ISOTONIC
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    table: Annotated[
+        Path | None,
+        typer.Option(help="Train on this CSV or Parquet table instead of the profiles."),
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="The table's 0/1 label column.")] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id", help="The table's row identifier column.")
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option(help="The table's time column: split by it (else at random).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Registered model name for --table (default: file stem).")
+    ] = None,
 ) -> None:
     """Train, evaluate against the baselines and the oracle, register, run the promotion gate."""
+    if table is not None:
+        _train_table(table, label, id_column, time, name, seed, calibration, as_json)
+        return
     from training import churn, complaint
 
     module = {RiskModelName.CHURN: churn, RiskModelName.COMPLAINT: complaint}[model]
@@ -74,6 +92,83 @@ def train(
     console.print(table)
     console.print(f"test snapshots {result.window['test_min']} .. {result.window['test_max']}")
     console.print(f"version {result.version} -> {result.decision.alias}: {result.decision.reason}")
+
+
+def _train_table(
+    table: Path,
+    label: str | None,
+    id_column: str | None,
+    time: str | None,
+    name: str | None,
+    seed: int | None,
+    calibration: Calibration,
+    as_json: bool,
+) -> None:
+    from training.table import train_table
+
+    if label is None or id_column is None:
+        raise typer.BadParameter("--table needs --label and --id")
+    result = train_table(
+        table,
+        label=label,
+        id_column=id_column,
+        time=time,
+        name=name,
+        seed=get_settings().seed if seed is None else seed,
+        calibration=calibration.value,
+    )
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        return
+    console = Console()
+    rows = result.rows
+    metrics = Table(
+        "scorer", "AUC", "PR-AUC", "Brier", "ECE", "lift@10%", title=f"{result.name} test"
+    )
+    for scorer, m in result.metrics.items():
+        metrics.add_row(
+            scorer,
+            *(f"{m[k]:.4f}" for k in ("auc", "pr_auc", "brier", "ece")),
+            f"{m['lift_top_decile']:.2f}",
+        )
+    console.print(metrics)
+    console.print(f"split: {result.split}")
+    console.print(
+        f"rows fit/calibrate/test {rows['fit']}/{rows['calibrate']}/{rows['test']}, "
+        f"positives {rows['fit_positives']}/{rows['calibrate_positives']}/"
+        f"{rows['test_positives']}"
+    )
+    console.print(", ".join(f"{kind}: {cols or '-'}" for kind, cols in result.columns.items()))
+    console.print(f"oracle: {result.oracle}")
+    console.print(f"version {result.version} -> {result.decision.alias}: {result.decision.reason}")
+
+
+@app.command("score")
+def score(
+    model: Annotated[
+        list[RiskModelName] | None,
+        typer.Option(help="Only these models (repeatable; default: every one with a champion)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Score every active customer with every champion model into the feature store's scores."""
+    from training.score import COLUMNS
+    from training.score import score as score_customers
+
+    console = Console(stderr=True)
+    run = score_customers(
+        get_settings(), models=[m.value for m in model] if model else tuple(COLUMNS)
+    )
+    for skipped, why in run.skipped.items():
+        console.print(f"[yellow]skipped {skipped}[/yellow]: {why}")
+    if as_json:
+        typer.echo(json.dumps(asdict(run), indent=2, default=str))
+        return
+    console.print(
+        f"scored {run.customers:,} customers with "
+        + ", ".join(f"{n} v{v}" for n, v in run.models.items())
+        + f" into {run.path}; tariff fields left empty (tariff_fit not yet trained)"
+    )
 
 
 @models_app.command("list")

@@ -95,7 +95,7 @@ def _local_day(timestamps: pd.Series, timezone: str) -> pd.Series:
     return timestamps.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
 
 
-def _derive(profiles: pd.DataFrame, customers: pd.DataFrame, timezone: str) -> pd.DataFrame:
+def derive_features(profiles: pd.DataFrame, customers: pd.DataFrame, timezone: str) -> pd.DataFrame:
     """Static customer attributes and 'days since' from the timestamp features."""
     frame = profiles.merge(customers, on="customer_id", how="inner")
     frame[SNAPSHOT] = _local_day(frame["event_timestamp"], timezone)
@@ -131,7 +131,7 @@ def build_examples(task: Task, settings: Settings) -> Examples:
         columns=["customer_id", "segment", "contract_capacity_kva", "created_at", "closed_at"],
     )
     customers = customers[customers["segment"].isin([str(s) for s in task.segments])]
-    frame = _derive(load_profiles(settings.offline_dir), customers, settings.timezone)
+    frame = derive_features(load_profiles(settings.offline_dir), customers, settings.timezone)
     snapshot = frame[SNAPSHOT]
     closed = _local_day(frame["closed_at"], settings.timezone)
     keep = (

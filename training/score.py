@@ -1,0 +1,209 @@
+"""Batch scoring: every active customer, every champion model, into the `scores` view's table.
+
+Each customer is scored on their latest weekly profile snapshot, with the features derived
+exactly as training derived them. Models are the registry's `champion` versions; a model
+without one is skipped, never guessed. A run writes one Parquet file
+`<data>/features/scores/scores-<time>.parquet` stamped with the scoring time, so the files
+form a history Feast can read point-in-time and `powerhall features materialize --view
+scores` loads the newest row of each customer.
+
+Tariff fields of the view stay null here: the tariff-fit model fills them once it lands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.profiles import VIEWS
+from powerhall.contract import Segment, Table
+from powerhall.errors import ContractError
+from powerhall.lake import read_table
+from powerhall.settings import Settings
+from training import churn, complaint, tracking
+from training.datasets import KEYS, derive_features
+from training.model import RiskModel
+from training.registry import CHAMPION
+
+logger = logging.getLogger(__name__)
+
+VIEW: Final = "scores"
+BATCH_ROWS: Final = 250_000
+COLUMNS: Final = {churn.NAME: "churn_risk", complaint.NAME: "complaint_risk_30d"}
+"""Registered model name -> its column in the scores view."""
+SEGMENTS: Final = {
+    churn.NAME: churn.SPEC.task.segments,
+    complaint.NAME: complaint.SPEC.task.segments,
+}
+SCHEMA: Final = pa.schema(
+    [
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("event_timestamp", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("churn_risk", pa.float64()),
+        pa.field("complaint_risk_30d", pa.float64()),
+        pa.field("best_tariff_id", pa.string()),
+        pa.field("best_tariff_saving_cny_365d", pa.float64()),
+        pa.field("scores_model_versions", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Champion:
+    name: str
+    version: str
+    model: RiskModel
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    path: Path
+    customers: int
+    scored_at: datetime
+    models: dict[str, str]
+    """Model name -> champion version used."""
+    skipped: dict[str, str]
+    """Model name -> why it was not scored."""
+
+
+def load_champions(names: Sequence[str] = tuple(COLUMNS)) -> tuple[list[Champion], dict[str, str]]:
+    """The champion of each model, and a reason for each model that has none."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    champions, skipped = [], {}
+    for name in names:
+        try:
+            version = str(client.get_model_version_by_alias(name, CHAMPION).version)
+        except MlflowException:
+            skipped[name] = f"no {CHAMPION} version of {name} in the registry: train it first"
+            continue
+        loaded = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+        model = loaded.unwrap_python_model().model
+        champions.append(Champion(name, version, model, SEGMENTS[name]))
+    return champions, skipped
+
+
+def latest_profiles(settings: Settings) -> pd.DataFrame:
+    """Each active customer's latest snapshot of every profile view, with derived features."""
+    tables = []
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for view in VIEWS:
+            source = settings.offline_dir / view.name
+            if not any(source.glob("*.parquet")):
+                raise ContractError(
+                    f"{source} is missing: build the profiles first (powerhall features build)"
+                )
+            tables.append(
+                con.execute(
+                    f"""SELECT * FROM read_parquet('{source / "*.parquet"}')
+                        QUALIFY row_number() OVER (
+                            PARTITION BY customer_id ORDER BY event_timestamp DESC) = 1"""
+                ).df()
+            )
+    profiles = tables[0]
+    for table in tables[1:]:
+        profiles = profiles.merge(table, on=list(KEYS), how="inner")
+    customers = read_table(
+        settings.lake_dir,
+        Table.CUSTOMERS,
+        columns=["customer_id", "segment", "contract_capacity_kva", "created_at", "closed_at"],
+    )
+    customers = customers[customers["closed_at"].isna()]
+    frame = derive_features(profiles, customers, settings.timezone)
+    return frame.drop(columns=["created_at", "closed_at"]).reset_index(drop=True)
+
+
+def score_frame(
+    frame: pd.DataFrame, champions: Sequence[Champion], batch_rows: int = BATCH_ROWS
+) -> dict[str, np.ndarray]:
+    """Each champion's probability for every row in its segments (NaN elsewhere)."""
+    scores = {}
+    for champion in champions:
+        out = np.full(len(frame), np.nan)
+        eligible = np.flatnonzero(frame["segment"].isin([str(s) for s in champion.segments]))
+        features = list(champion.model.features)
+        for start in range(0, len(eligible), batch_rows):
+            rows = eligible[start : start + batch_rows]
+            batch = frame.iloc[rows][features].astype("float64")
+            out[rows] = champion.model.probability(batch)
+        scores[champion.name] = out
+    return scores
+
+
+def write_scores(
+    out_dir: Path,
+    customer_ids: pd.Series,
+    scores: dict[str, np.ndarray],
+    versions: dict[str, str],
+    scored_at: datetime,
+) -> Path:
+    """One Parquet file of the scores view, typed by SCHEMA whatever models ran."""
+    n = len(customer_ids)
+    empty = pa.nulls(n, pa.float64())
+    columns = {
+        "customer_id": pa.array(customer_ids.astype(str), pa.string()),
+        "event_timestamp": pa.array(np.full(n, pd.Timestamp(scored_at).as_unit("us"))).cast(
+            SCHEMA.field("event_timestamp").type
+        ),
+        **{
+            column: pa.array(scores[name], pa.float64(), from_pandas=True)
+            if name in scores
+            else empty
+            for name, column in COLUMNS.items()
+        },
+        "best_tariff_id": pa.nulls(n, pa.string()),
+        "best_tariff_saving_cny_365d": empty,
+        "scores_model_versions": pa.array(
+            np.full(n, ",".join(f"{k}:{v}" for k, v in sorted(versions.items()))), pa.string()
+        ),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"scores-{scored_at:%Y%m%dT%H%M%S}.parquet"
+    pq.write_table(pa.table(columns, schema=SCHEMA), path)
+    return path
+
+
+def score(
+    settings: Settings,
+    *,
+    models: Sequence[str] = tuple(COLUMNS),
+    scored_at: datetime | None = None,
+    tracking_uri: str | None = None,
+) -> ScoreRun:
+    """Score every active customer with every champion and write the scores view's table."""
+    unknown = sorted(set(models) - set(COLUMNS))
+    if unknown:
+        raise ContractError(f"no scores column for models {unknown}: known {sorted(COLUMNS)}")
+    tracking.configure(tracking_uri)
+    champions, skipped = load_champions(models)
+    for name, why in skipped.items():
+        logger.warning("skipping %s: %s", name, why)
+    if not champions:
+        raise ContractError("no champion model to score with: " + "; ".join(skipped.values()))
+    frame = latest_profiles(settings)
+    scored_at = scored_at or datetime.now(UTC)
+    versions = {c.name: c.version for c in champions}
+    path = write_scores(
+        settings.offline_dir / VIEW,
+        frame["customer_id"],
+        score_frame(frame, champions),
+        versions,
+        scored_at,
+    )
+    logger.info("scored %d customers with %s into %s", len(frame), versions, path)
+    return ScoreRun(path, len(frame), scored_at, versions, skipped)
