@@ -10,9 +10,9 @@ DAYS      ?= 730
 SEED      ?= 7
 EXTRAS    ?= dev,redis,postgres,spark
 
-.PHONY: run test install pipeline lint format bench clean
+.PHONY: run test install pipeline models lint format bench clean
 
-run: install pipeline ## set up and run the demo pipeline on DATA (default data/)
+run: install pipeline models ## set up and run the demo pipeline on DATA (default data/)
 
 install: $(VENV)/.installed ## create .venv and install the project with its extras
 
@@ -27,6 +27,12 @@ pipeline: ## generate, ingest, build profiles and load the online feature store
 	$(BIN)/powerhall ingest $(DATA)/raw --into $(DATA)/lake --quarantine $(DATA)/quarantine
 	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features build
 	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features materialize
+
+models: ## train the risk models (MLflow, promotion gate), score everyone, serve the scores online
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall train churn
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall train complaint
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall score
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features materialize --view scores
 
 test: install ## lint, then every test (unit, contract, real PostgreSQL/Redis, README commands)
 	$(BIN)/ruff check .
@@ -47,6 +53,7 @@ bench: install ## speed benchmarks; each prints ratios measured in one run
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_profiles.py
 	$(BIN)/python benchmarks/bench_online.py
+	$(BIN)/python benchmarks/bench_score.py
 
 clean: ## remove generated data and the MLflow store (keeps .venv)
-	rm -rf $(DATA)/raw $(DATA)/lake $(DATA)/quarantine
+	rm -rf $(DATA)/raw $(DATA)/lake $(DATA)/quarantine $(DATA)/features $(DATA)/feast mlruns/mlflow.db mlruns/artifacts

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from powerhall.console import make_console
 from powerhall.settings import get_settings
 
 app = typer.Typer(help="Train risk models, tracked in MLflow.", no_args_is_help=True)
@@ -81,7 +81,7 @@ def train(
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
         return
-    console = Console()
+    console = make_console()
     table = Table("scorer", "AUC", "PR-AUC", "Brier", "ECE", "lift@10%", title=f"{model} test")
     for scorer, m in result.metrics.items():
         table.add_row(
@@ -120,7 +120,7 @@ def _train_table(
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
         return
-    console = Console()
+    console = make_console()
     rows = result.rows
     metrics = Table(
         "scorer", "AUC", "PR-AUC", "Brier", "ECE", "lift@10%", title=f"{result.name} test"
@@ -155,7 +155,7 @@ def score(
     from training.score import COLUMNS
     from training.score import score as score_customers
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     run = score_customers(
         get_settings(), models=[m.value for m in model] if model else tuple(COLUMNS)
     )
@@ -192,7 +192,7 @@ def list_models(
             s.challenger or "-",
             " -> ".join(s.champion_history) or "-",
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @models_app.command("promote")
