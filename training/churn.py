@@ -7,7 +7,6 @@ month (`truth/churn_monthly`), which knows the customer's hidden price sensitivi
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Final
 
 import numpy as np
@@ -15,9 +14,8 @@ import pandas as pd
 
 from powerhall.contract import Segment
 from powerhall.settings import Settings
-from training.classifier import RiskSpec, TrainResult, train_risk
+from training.classifier import RiskSpec
 from training.datasets import SNAPSHOT, Task, closures, next_event_within, truth_table
-from training.model import CalibrationMethod
 
 NAME: Final = "churn"
 HORIZON_DAYS: Final = 90
@@ -74,16 +72,3 @@ SPEC: Final = RiskSpec(
     rule_description=f"complaints_90d > 0 or bill_yoy_change_90d > {BILL_RISE}",
     drivers=DRIVERS,
 )
-
-
-def train(
-    settings: Settings,
-    *,
-    cutoff: date | None = None,
-    seed: int | None = None,
-    calibration: CalibrationMethod = "isotonic",
-    tracking_uri: str | None = None,
-) -> TrainResult:
-    return train_risk(
-        SPEC, settings, cutoff=cutoff, seed=seed, calibration=calibration, tracking_uri=tracking_uri
-    )

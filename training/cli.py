@@ -70,9 +70,11 @@ def train(
         _train_table(table, label, id_column, time, name, seed, calibration, as_json)
         return
     from training import churn, complaint
+    from training.classifier import train_risk
 
-    module = {RiskModelName.CHURN: churn, RiskModelName.COMPLAINT: complaint}[model]
-    result = module.train(
+    spec = {RiskModelName.CHURN: churn.SPEC, RiskModelName.COMPLAINT: complaint.SPEC}[model]
+    result = train_risk(
+        spec,
         get_settings(),
         cutoff=cutoff.date() if cutoff else None,
         seed=seed,

@@ -8,7 +8,6 @@ the decaying traces of bad experiences.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Final
 
 import numpy as np
@@ -16,9 +15,8 @@ import pandas as pd
 
 from powerhall.contract import Segment
 from powerhall.settings import Settings
-from training.classifier import RiskSpec, TrainResult, train_risk
+from training.classifier import RiskSpec
 from training.datasets import SNAPSHOT, Task, complaint_events, next_event_within, truth_table
-from training.model import CalibrationMethod
 
 NAME: Final = "complaint"
 HORIZON_DAYS: Final = 30
@@ -93,16 +91,3 @@ SPEC: Final = RiskSpec(
     ),
     drivers=DRIVERS,
 )
-
-
-def train(
-    settings: Settings,
-    *,
-    cutoff: date | None = None,
-    seed: int | None = None,
-    calibration: CalibrationMethod = "isotonic",
-    tracking_uri: str | None = None,
-) -> TrainResult:
-    return train_risk(
-        SPEC, settings, cutoff=cutoff, seed=seed, calibration=calibration, tracking_uri=tracking_uri
-    )

@@ -11,7 +11,7 @@ from powerhall.ingest import ingest
 from powerhall.settings import Settings
 from powerhall.synthetic import generate
 from training import complaint
-from training.classifier import TrainResult
+from training.classifier import TrainResult, train_risk
 from training.tracking import configure
 
 
@@ -34,4 +34,4 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def complaint_run(settings: Settings, tracking_uri: str) -> TrainResult:
     """The complaint model trained, logged, registered and gated once."""
-    return complaint.train(settings, tracking_uri=tracking_uri)
+    return train_risk(complaint.SPEC, settings, tracking_uri=tracking_uri)
