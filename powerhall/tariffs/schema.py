@@ -22,16 +22,15 @@ from datetime import date
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.functional_validators import AfterValidator
 
 from powerhall.contract import Region, Segment
 from powerhall.errors import TariffError
-from powerhall.validation import describe_error
+from powerhall.validation import describe_error, read_yaml_mapping
 
 ALL_HOURS = "all"
 """Price key of a tariff without time-of-use periods."""
@@ -259,32 +258,12 @@ class Tariff(_Strict):
         return table
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML keeps the last of two equal keys; a repeated period would hide an overlap."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        keys: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in keys:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice", key_node.start_mark
-                )
-            keys.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def load_tariff(path: str | Path) -> Tariff:
     """Read and validate one tariff file; every problem names the file and the field."""
     path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except OSError as exc:
-        raise TariffError(f"tariff file {path}: cannot read it ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise TariffError(f"tariff file {path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise TariffError(f"tariff file {path}: expected a mapping of fields at the top level")
+    raw = read_yaml_mapping(
+        path, what="tariff file", error=TariffError, top_level="a mapping of fields"
+    )
     try:
         return Tariff.model_validate(raw)
     except ValidationError as exc:

@@ -15,12 +15,11 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from powerhall.errors import ContractError, NotFoundError, TipsError
 from powerhall.tips.schema import CatalogueFile, Condition, Tip
-from powerhall.validation import describe_error
+from powerhall.validation import describe_error, read_yaml_mapping
 
 SEGMENT: Final = "segment"
 """The customers table's segment column, which profiles must carry beside their features."""
@@ -121,14 +120,9 @@ def load_tips(
     `known_features` (e.g. the feature store's profile feature names), a condition or
     saving that reads any other feature is refused."""
     path = shipped_path() if path is None else Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TipsError(f"tips file {path}: cannot read it ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise TipsError(f"tips file {path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise TipsError(f"tips file {path}: expected a mapping with 'tips' at the top level")
+    raw = read_yaml_mapping(
+        path, what="tips file", error=TipsError, top_level="a mapping with 'tips'"
+    )
     try:
         parsed = CatalogueFile.model_validate(raw)
     except ValidationError as exc:

@@ -101,7 +101,11 @@ def test_an_empty_catalogue_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("- just\n- a list\n", "expected a mapping"), ("tips: [", "not valid YAML")],
+    [
+        ("- just\n- a list\n", "expected a mapping"),
+        ("tips: [", "not valid YAML"),
+        ("guards: []\nguards: []\ntips: []\n", "key 'guards' appears twice"),
+    ],
 )
 def test_a_file_that_is_not_a_catalogue(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "tips.yaml"
