@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -82,7 +82,7 @@ class TrainResult:
             "window": self.window,
             "rows": self.rows,
             "metrics": self.metrics,
-            "decision": asdict(self.decision),
+            "decision": self.decision.as_dict(),
         }
 
 
