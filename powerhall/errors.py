@@ -20,3 +20,7 @@ class TipsError(PowerhallError):
 
 class NotFoundError(PowerhallError):
     """A named customer, tariff or table does not exist."""
+
+
+class InvalidRequestError(PowerhallError):
+    """A request (a CLI option, an API body) asks for something that cannot be done."""

@@ -6,22 +6,83 @@ tests and the CLI can point the whole system elsewhere with environment variable
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from powerhall.contract import LOCAL_TIMEZONE
 
 
+class ContactPolicy(BaseModel):
+    """How often and when a customer may be contacted, as data: the serving engine applies it
+    in one place (`serving.suggestions.policy`); override a field with e.g.
+    ``POWERHALL_CONTACT_POLICY__PUSH_PER_WEEK=1``."""
+
+    push_per_week: int = Field(2, ge=0, description="App pushes per customer in any 7 days.")
+    push_per_month: int = Field(4, ge=0, description="App pushes per customer in any 30 days.")
+    quiet_start: time = Field(
+        time(21, 0), description="Local time from which no app push is sent (customer's zone)."
+    )
+    quiet_end: time = Field(time(8, 0), description="Local time until which pushes stay quiet.")
+    repeat_days: int = Field(
+        30, ge=0, description="Days before the same suggestion may be shown again."
+    )
+    repeat_grace_minutes: int = Field(
+        30,
+        ge=0,
+        description="A suggestion shown this recently is still the same contact (the counter "
+        "screen refreshed during one visit, the inbox reopened), not a repeat.",
+    )
+    declined_days: int = Field(
+        90, ge=0, description="Days a kind stays suppressed after a decline or dismissal."
+    )
+    accepted_tariff_days: int = Field(
+        365, ge=0, description="Days an accepted tariff suppresses every tariff offer."
+    )
+    recovery_days: int = Field(
+        7,
+        ge=0,
+        description="Days after an outage or complaint that service recovery comes first "
+        "at the counter.",
+    )
+    high_complaint_risk: float = Field(
+        0.3, ge=0, le=1, description="Complaint risk from which service recovery comes first."
+    )
+    retention_churn_risk: float = Field(
+        0.2, ge=0, le=1, description="Churn risk from which a C&I customer gets a retention offer."
+    )
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POWERHALL_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="POWERHALL_", extra="ignore", env_nested_delimiter="__"
+    )
 
     data_dir: Path = Field(Path("data"), description="Root of generated and ingested data.")
     seed: int = Field(7, description="Default seed of the generator and of training.")
     timezone: str = Field(LOCAL_TIMEZONE, description="Customers' local zone for dates.")
+
+    tariff_min_saving_cny: float = Field(
+        30.0,
+        ge=0,
+        description="Yuan a year (forecast P50) a tariff must save to be advised; below it "
+        "the advice is to stay on the current tariff.",
+    )
+    tariff_vacant_kwh_per_day: float = Field(
+        0.5,
+        ge=0,
+        description="Mean kWh per day over the last 90 days below which premises count as "
+        "likely vacant and get no saving advice.",
+    )
+
+    contact_policy: ContactPolicy = Field(
+        default_factory=ContactPolicy,
+        description="Contact policy of suggestions and pushes (consent, caps, quiet hours).",
+    )
 
     feature_store: Literal["embedded", "production"] = Field(
         "embedded",
@@ -43,11 +104,79 @@ class Settings(BaseSettings):
     materialize_batch_rows: int = Field(
         20_000, gt=0, description="Customers written to the online store per batch."
     )
+    reasons_above_quantile: float = Field(
+        0.9,
+        ge=0,
+        lt=1,
+        description="Batch scoring gives reason codes (SHAP) to the customers whose risk is "
+        "above this quantile of their segment's scores (default: the top decile); the others "
+        "get none ([]). SHAP costs about ten times the prediction: above the median, a "
+        "million customers would take minutes instead of the goal's 60 seconds.",
+    )
+
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the service's state (keys, directory, outcomes, audit); "
+        "empty: sqlite:///<data_dir>/powerhall.db. PostgreSQL: "
+        "postgresql+psycopg://user@host:5432/db.",
+    )
+    counter_session_minutes: int = Field(
+        30, gt=0, description="How long a customer identified at a counter stays visible to it."
+    )
+    rate_limit_per_minute: int = Field(
+        600, gt=0, description="Requests one API key may make in any 60 seconds."
+    )
+    max_body_bytes: int = Field(
+        64 * 1024, gt=0, description="Largest request body the API accepts (else 413)."
+    )
+    push_webhook_url: str = Field(
+        "", description="The app push gateway's HTTP endpoint the dispatcher delivers to."
+    )
+    push_deep_link: str = Field(
+        "powerhall://inbox/{suggestion_id}",
+        description="The app link a push opens; {suggestion_id} is replaced.",
+    )
+    push_timeout_seconds: float = Field(
+        5.0, gt=0, description="How long one delivery to the push gateway may take."
+    )
+    push_max_attempts: int = Field(
+        8, ge=1, description="Deliveries of one push before it goes to the dead letters."
+    )
+    push_backoff_base_seconds: float = Field(
+        2.0, gt=0, description="Wait before the first retry; doubled after each failure."
+    )
+    push_backoff_cap_seconds: float = Field(
+        900.0, gt=0, description="Longest wait between two deliveries of one push."
+    )
+    push_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a dispatcher holds the pushes it claimed; a dispatcher killed "
+        "mid-batch leaves them to another after this.",
+    )
+    push_concurrency: int = Field(
+        8, ge=1, description="Deliveries one dispatcher has in flight at once."
+    )
+    counter_fanout: Literal["memory", "redis"] = Field(
+        "memory",
+        description="memory: counter screens hear sessions posted to the same process; "
+        "redis: through Redis pub/sub, across API workers.",
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis of the counter fan-out (redis mode)."
+    )
 
     @model_validator(mode="after")
     def _production_needs_registry(self) -> Settings:
         if self.feature_store == "production" and not self.feast_registry_url:
             raise ValueError("feature_store=production needs POWERHALL_FEAST_REGISTRY_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        """The service's state sits beside the data it serves unless told otherwise."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'powerhall.db').resolve()}"
         return self
 
     @property

@@ -8,12 +8,10 @@ rows, the ceiling any model can reach from what was known at the snapshot.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +23,14 @@ from powerhall.settings import Settings
 from training import tracking
 from training.datasets import LABEL, ORACLE, Examples, Split, Task, build_examples, temporal_split
 from training.evaluate import classification_metrics, save_plots
-from training.model import CalibrationMethod, RiskModel, RiskPyfunc, lightgbm_params
-from training.registry import GateDecision, gate, register
-
-logger = logging.getLogger(__name__)
+from training.model import (
+    CalibrationMethod,
+    RiskModel,
+    RiskPyfunc,
+    derive_columns,
+    lightgbm_params,
+)
+from training.registry import TrainingRun, register_and_gate
 
 MODEL_ARTIFACT = "model"
 
@@ -43,9 +45,24 @@ class RiskSpec:
     (+1 raises the risk, -1 lowers it, 0 either way); None: every feature, unconstrained.
     Naming the behavioural drivers keeps identity-like columns (load shape, capacity) out:
     with few positive customers the trees would otherwise learn who they are."""
+    derived: Mapping[str, str] = field(default_factory=dict)
+    """New features computed from profile columns, name -> `DataFrame.eval` expression
+    (e.g. a ratio of two counts). A data scientist tries one with a copy of a spec that
+    adds it here and to the drivers; the model carries the expressions, so batch scoring
+    and the service compute it from the same profile columns."""
 
     def select(self, examples: Examples) -> Examples:
-        """The examples restricted to the drivers, in the drivers' order."""
+        """The examples with the derived features added, restricted to the drivers in the
+        drivers' order."""
+        if self.derived:
+            examples = replace(
+                examples,
+                frame=derive_columns(examples.frame, self.derived),
+                features=(
+                    *examples.features,
+                    *(n for n in self.derived if n not in examples.features),
+                ),
+            )
         if self.drivers is None:
             return examples
         missing = [name for name in self.drivers if name not in examples.features]
@@ -63,27 +80,9 @@ class RiskSpec:
 
 
 @dataclass(frozen=True)
-class TrainResult:
-    name: str
-    run_id: str
-    version: str
-    window: dict[str, str]
-    rows: dict[str, int]
-    metrics: dict[str, dict[str, float]]
-    decision: GateDecision
+class TrainResult(TrainingRun):
     model: RiskModel = field(repr=False)
     test: pd.DataFrame = field(repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "run_id": self.run_id,
-            "version": self.version,
-            "window": self.window,
-            "rows": self.rows,
-            "metrics": self.metrics,
-            "decision": self.decision.as_dict(),
-        }
 
 
 def logistic_baseline(seed: int) -> Any:
@@ -106,6 +105,7 @@ def fit_risk_model(
     seed: int,
     calibration: CalibrationMethod = "isotonic",
     monotone: Sequence[int] | None = None,
+    derived: Mapping[str, str] | None = None,
 ) -> RiskModel:
     return RiskModel.fit(
         examples.features,
@@ -116,6 +116,7 @@ def fit_risk_model(
         seed=seed,
         method=calibration,
         monotone=monotone,
+        derived={k: v for k, v in (derived or {}).items() if k in examples.features},
     )
 
 
@@ -141,10 +142,6 @@ def score_all(
         metrics["lightgbm"]["auc_vs_oracle"] = metrics["lightgbm"]["auc"] / metrics["oracle"]["auc"]
         scores["oracle"] = np.where(known, test[ORACLE].to_numpy(), np.nan)
     return scores, metrics
-
-
-def _requirements() -> list[str]:
-    return [f"{name}=={version(name)}" for name in ("mlflow", "lightgbm", "scikit-learn", "pandas")]
 
 
 def train_risk(
@@ -179,6 +176,7 @@ def train_risk(
         seed=seed,
         calibration=calibration,
         monotone=spec.monotone(examples.features),
+        derived=spec.derived,
     )
     scores, metrics = score_all(spec, examples, split, model, seed=seed)
     rows = {part: len(getattr(split, part)) for part in ("fit", "calibrate", "test")}
@@ -217,7 +215,9 @@ def train_risk(
             )
             for path in plots:
                 mlflow.log_artifact(str(path), artifact_path="plots")
-        mlflow.log_dict({"features": list(examples.features)}, "features.json")
+        mlflow.log_dict(
+            {"features": list(examples.features), "derived": dict(spec.derived)}, "features.json"
+        )
         mlflow.log_dict(metrics, "metrics.json")
         example = features.head(5)
         info = mlflow.pyfunc.log_model(
@@ -225,16 +225,15 @@ def train_risk(
             python_model=RiskPyfunc(model),
             signature=infer_signature(example, pd.DataFrame({"probability": [0.5]})),
             input_example=example,
-            pip_requirements=_requirements(),
+            pip_requirements=tracking.pip_requirements(),
         )
-        model_version = register(
+        model_version, decision = register_and_gate(
             info.model_uri,
             name,
             tags={"cutoff": split.cutoff.isoformat(), "run_id": run.info.run_id},
+            features=features,
+            labels=split.test[LABEL].to_numpy(),
         )
-        decision = gate(name, model_version, features=features, labels=split.test[LABEL].to_numpy())
-        mlflow.set_tags({"gate_alias": decision.alias, "gate_reason": decision.reason})
-        logger.info("%s version %s: %s", name, model_version, decision.reason)
     return TrainResult(
         name=name,
         run_id=run.info.run_id,

@@ -7,11 +7,12 @@ and the other command groups should not pay for them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -27,6 +28,9 @@ app.add_typer(models_app, name="models")
 class RiskModelName(StrEnum):
     CHURN = "churn"
     COMPLAINT = "complaint"
+    TIPS = "tips"
+    TARIFF_FIT = "tariff_fit"
+    ALL = "all"
 
 
 class Calibration(StrEnum):
@@ -69,22 +73,45 @@ def train(
     if table is not None:
         _train_table(table, label, id_column, time, name, seed, calibration, as_json)
         return
+    models = [m for m in RiskModelName if m is not RiskModelName.ALL]
+    results = {
+        each: _train_one(each, cutoff.date() if cutoff else None, seed, calibration)
+        for each in (models if model is RiskModelName.ALL else [model])
+    }
+    if as_json:
+        payload = {str(each): result.as_dict() for each, result in results.items()}
+        one = payload[str(model)] if model is not RiskModelName.ALL else payload
+        typer.echo(json.dumps(one, indent=2, default=str))
+        return
+    for each, result in results.items():
+        _SHOW[each](result)
+
+
+def _train_one(
+    model: RiskModelName, cutoff: date | None, seed: int | None, calibration: Calibration
+) -> Any:
+    """Train one model of the profiles; `all` trains them in turn, each through its gate."""
+    settings = get_settings()
+    if model is RiskModelName.TIPS:
+        from training.tips import train_tips
+
+        return train_tips(settings, cutoff=cutoff, seed=seed)
+    if model is RiskModelName.TARIFF_FIT:
+        from training.tariff_fit import train_tariff_fit
+
+        return train_tariff_fit(settings, cutoff=cutoff, seed=seed, calibration=calibration.value)
     from training import churn, complaint
     from training.classifier import train_risk
 
     spec = {RiskModelName.CHURN: churn.SPEC, RiskModelName.COMPLAINT: complaint.SPEC}[model]
-    result = train_risk(
-        spec,
-        get_settings(),
-        cutoff=cutoff.date() if cutoff else None,
-        seed=seed,
-        calibration=calibration.value,
-    )
-    if as_json:
-        typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
-        return
+    return train_risk(spec, settings, cutoff=cutoff, seed=seed, calibration=calibration.value)
+
+
+def _show_risk(result: Any) -> None:
     console = make_console()
-    table = Table("scorer", "AUC", "PR-AUC", "Brier", "ECE", "lift@10%", title=f"{model} test")
+    table = Table(
+        "scorer", "AUC", "PR-AUC", "Brier", "ECE", "lift@10%", title=f"{result.name} test"
+    )
     for scorer, m in result.metrics.items():
         table.add_row(
             scorer,
@@ -94,6 +121,60 @@ def train(
     console.print(table)
     console.print(f"test snapshots {result.window['test_min']} .. {result.window['test_max']}")
     console.print(f"version {result.version} -> {result.decision.alias}: {result.decision.reason}")
+
+
+def _show_tips(result: Any) -> None:
+    from training.tips import K
+
+    console = make_console()
+    table = Table("scorer", *(f"NDCG@{k}" for k in (1, K, 5)), "truth NDCG@3", title="tips test")
+    for scorer, m in result.metrics.items():
+        table.add_row(
+            scorer,
+            *(
+                f"{m[key]:.4f}" if key in m else "-"
+                for key in ("ndcg_at_1", f"ndcg_at_{K}", "ndcg_at_5", f"truth_ndcg_at_{K}")
+            ),
+        )
+    console.print(table)
+    rows = result.rows
+    console.print(
+        f"test tips shown {result.window['test_min']} .. {result.window['test_max']}: "
+        f"{rows['test_queries_informative']} of {rows['test_queries']} customers with an "
+        "accepted and a not-accepted tip"
+    )
+    console.print(f"version {result.version} -> {result.decision.alias}: {result.decision.reason}")
+
+
+def _show_tariff_fit(result: Any) -> None:
+    console = make_console()
+    saving = result.metrics["saving"]
+    console.print(
+        f"savings check, {result.window['saving_months']} months from "
+        f"{result.window['saving_cutoff']}: median error {saving['saving_error_share_median']:.1%}"
+        f" of the true saving ({saving['saving_abs_error_cny_median']:.2f} yuan) over "
+        f"{saving['pairs']:.0f} switches; P10-P90 band holds "
+        f"{saving['saving_band_coverage']:.0%} of the true savings"
+    )
+    table = Table("scorer", "AUC", "PR-AUC", "Brier", "ECE", "lift@10%", title="acceptance test")
+    for scorer, m in result.metrics.items():
+        if scorer != "saving":
+            table.add_row(
+                scorer,
+                *(f"{m[k]:.4f}" for k in ("auc", "pr_auc", "brier", "ece")),
+                f"{m['lift_top_decile']:.2f}",
+            )
+    console.print(table)
+    console.print(f"test offers {result.window['test_min']} .. {result.window['test_max']}")
+    console.print(f"version {result.version} -> {result.decision.alias}: {result.decision.reason}")
+
+
+_SHOW: dict[RiskModelName, Callable[[Any], None]] = {
+    RiskModelName.CHURN: _show_risk,
+    RiskModelName.COMPLAINT: _show_risk,
+    RiskModelName.TIPS: _show_tips,
+    RiskModelName.TARIFF_FIT: _show_tariff_fit,
+}
 
 
 def _train_table(
@@ -154,13 +235,11 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
     """Score every active customer with every champion model into the feature store's scores."""
-    from training.score import COLUMNS
+    from training.score import MODELS
     from training.score import score as score_customers
 
     console = make_console(stderr=True)
-    run = score_customers(
-        get_settings(), models=[m.value for m in model] if model else tuple(COLUMNS)
-    )
+    run = score_customers(get_settings(), models=[m.value for m in model] if model else MODELS)
     for skipped, why in run.skipped.items():
         console.print(f"[yellow]skipped {skipped}[/yellow]: {why}")
     if as_json:
@@ -169,7 +248,7 @@ def score(
     console.print(
         f"scored {run.customers:,} customers with "
         + ", ".join(f"{n} v{v}" for n, v in run.models.items())
-        + f" into {run.path}; tariff fields left empty (tariff_fit not yet trained)"
+        + f" into {run.path}"
     )
 
 

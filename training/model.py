@@ -2,12 +2,14 @@
 
 The calibrator maps LightGBM's raw probability to an observed rate; the booster's
 `pred_contrib` (exact TreeSHAP) explains the same prediction, so reason codes and scores
-come from one object that is logged, registered and loaded back whole.
+come from one object that is logged, registered and loaded back whole. A model also
+carries the expressions of its derived features, so that whoever scores it (batch
+scoring, the service, the promotion gate) hands it profile columns only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,7 +20,24 @@ from lightgbm import LGBMClassifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
+from powerhall.errors import ContractError
+
 CalibrationMethod = Literal["isotonic", "sigmoid"]
+
+
+def derive_columns(frame: pd.DataFrame, expressions: Mapping[str, str]) -> pd.DataFrame:
+    """`frame` with each derived feature (name -> `DataFrame.eval` expression over its
+    columns) added as float64 where it is not already a column."""
+    missing = {name: expr for name, expr in expressions.items() if name not in frame.columns}
+    if not missing:
+        return frame
+    added = {}
+    for name, expression in missing.items():
+        try:
+            added[name] = frame.eval(expression, engine="python").astype("float64")
+        except (pd.errors.UndefinedVariableError, SyntaxError) as exc:
+            raise ContractError(f"derived feature {name} = {expression!r}: {exc}") from exc
+    return frame.assign(**added)
 
 
 def lightgbm_params(seed: int) -> dict[str, Any]:
@@ -46,6 +65,9 @@ class RiskModel:
     features: tuple[str, ...]
     classifier: LGBMClassifier
     calibrated: CalibratedClassifierCV
+    derived: tuple[tuple[str, str], ...] = ()
+    """(name, expression) of the features computed from profile columns; a class-level
+    default, so that models pickled before it existed load with none."""
 
     @classmethod
     def fit(
@@ -59,9 +81,12 @@ class RiskModel:
         seed: int,
         method: CalibrationMethod = "isotonic",
         monotone: Sequence[int] | None = None,
+        derived: Mapping[str, str] | None = None,
     ) -> RiskModel:
         """`monotone`: per feature, +1 (risk only rises with it), -1 (only falls) or 0 (free);
-        known directions keep the trees from fitting noise in the few positives."""
+        known directions keep the trees from fitting noise in the few positives.
+        `derived`: name -> expression of the features among `features` that are computed
+        from other columns (see `derive_columns`)."""
         params = lightgbm_params(seed)
         if monotone is not None:
             if len(monotone) != len(features):
@@ -72,21 +97,26 @@ class RiskModel:
                 "monotone_constraints": list(monotone),
                 "monotone_constraints_method": "advanced",
             }
+        expressions = dict(derived or {})
         classifier = LGBMClassifier(**params)
-        classifier.fit(fit[list(features)], fit_labels)
+        classifier.fit(derive_columns(fit, expressions)[list(features)], fit_labels)
         calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method=method)
-        calibrated.fit(calibrate[list(features)], calibrate_labels)
-        return cls(features=features, classifier=classifier, calibrated=calibrated)
+        calibrated.fit(derive_columns(calibrate, expressions)[list(features)], calibrate_labels)
+        return cls(features, classifier, calibrated, tuple(expressions.items()))
+
+    def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's features of `frame`, derived ones computed from their columns."""
+        return derive_columns(frame, dict(self.derived))[list(self.features)]
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.calibrated.predict_proba(frame[list(self.features)])[:, 1]
+        return self.calibrated.predict_proba(self.inputs(frame))[:, 1]
 
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.classifier.predict_proba(frame[list(self.features)])[:, 1]
+        return self.classifier.predict_proba(self.inputs(frame))[:, 1]
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
         """Per-row SHAP values in log-odds (rows x features), bias column dropped."""
-        values = self.classifier.booster_.predict(frame[list(self.features)], pred_contrib=True)
+        values = self.classifier.booster_.predict(self.inputs(frame), pred_contrib=True)
         return np.asarray(values)[:, :-1]
 
     def importance(self) -> dict[str, float]:

@@ -8,9 +8,10 @@ screen shows what a customer would recognise about their own account.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -25,7 +26,8 @@ TOP_REASONS: Final = 3
 class Phrase:
     zh: str
     en: str
-    applies: Callable[[float], bool]
+    applies: Callable[[np.ndarray], np.ndarray]
+    """Elementwise over an array of values, so that a batch of customers is one call."""
 
 
 @dataclass(frozen=True)
@@ -36,16 +38,20 @@ class Reason:
     zh: str
     en: str
 
+    def as_dict(self) -> dict[str, str | float]:
+        """The shape the scores view and the API carry: no contribution, a language per key."""
+        return {"feature": self.feature, "value": self.value, "zh-CN": self.zh, "en": self.en}
 
-def _positive(value: float) -> bool:
+
+def _positive(value: np.ndarray) -> np.ndarray:
     return value > 0
 
 
-def _rose(value: float) -> bool:
+def _rose(value: np.ndarray) -> np.ndarray:
     return value >= 0.05
 
 
-def _recent(value: float) -> bool:
+def _recent(value: np.ndarray) -> np.ndarray:
     return value <= 60
 
 
@@ -131,9 +137,56 @@ PHRASES: Final[dict[str, Phrase]] = {
 }
 
 
-def _say(phrase: Phrase, value: float) -> tuple[str, str]:
+@lru_cache(maxsize=65_536)
+def _say(name: str, value: float) -> tuple[str, str]:
+    """Cached: counts and rounded shares repeat across customers far more than they vary."""
+    phrase = PHRASES[name]
     values = {"v": value, "pct": round(abs(value) * 100)}
     return phrase.zh.format(**values), phrase.en.format(**values)
+
+
+def speakable(features: Sequence[str], values: np.ndarray) -> np.ndarray:
+    """Rows x features: True where the feature has a phrase that applies to the value.
+
+    A row with no speakable feature has no reason whatever its SHAP values, which lets
+    batch scoring skip their computation.
+    """
+    mask = np.zeros(values.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for j, name in enumerate(features):
+            phrase = PHRASES.get(name)
+            if phrase is not None:
+                column = values[:, j]
+                mask[:, j] = ~np.isnan(column) & np.asarray(phrase.applies(column), dtype=bool)
+    return mask
+
+
+def top_phrased(
+    features: Sequence[str],
+    values: np.ndarray,
+    contributions: np.ndarray,
+    top: int = TOP_REASONS,
+) -> np.ndarray:
+    """Rows x `top` column indices of the speakable features that raised each row's risk
+    most, strongest first; -1 fills the places of rows with fewer such features."""
+    pushes = np.where(speakable(features, values) & (contributions > 0), contributions, -np.inf)
+    order = np.argsort(-pushes, axis=1, kind="stable")[:, :top]
+    return np.where(np.isfinite(np.take_along_axis(pushes, order, axis=1)), order, -1)
+
+
+def picked_reasons(
+    features: Sequence[str], values: np.ndarray, contributions: np.ndarray, picked: np.ndarray
+) -> list[list[Reason]]:
+    """The reasons of each row from its `top_phrased` indices."""
+    found: list[list[Reason]] = []
+    for row_values, row_pushes, row_picked in zip(values, contributions, picked, strict=True):
+        row = []
+        for j in row_picked[row_picked >= 0]:
+            name, value = features[j], float(row_values[j])
+            zh, en = _say(name, value)
+            row.append(Reason(name, value, float(row_pushes[j]), zh, en))
+        found.append(row)
+    return found
 
 
 def reasons_for(
@@ -143,23 +196,37 @@ def reasons_for(
     top: int = TOP_REASONS,
 ) -> list[Reason]:
     """The `top` phrased features that raised one customer's risk most."""
-    found: list[Reason] = []
-    for j in np.argsort(-contributions, kind="stable"):
-        name, value, push = features[j], float(values[j]), float(contributions[j])
-        if push <= 0 or len(found) == top:
-            break
-        phrase = PHRASES.get(name)
-        if phrase is None or math.isnan(value) or not phrase.applies(value):
-            continue
-        zh, en = _say(phrase, value)
-        found.append(Reason(feature=name, value=value, contribution=push, zh=zh, en=en))
-    return found
+    values, contributions = values[None, :], contributions[None, :]
+    picked = top_phrased(features, values, contributions, top)
+    return picked_reasons(features, values, contributions, picked)[0]
 
 
 def explain(model: RiskModel, frame: pd.DataFrame, top: int = TOP_REASONS) -> list[list[Reason]]:
     """Reason codes of every row of `frame` (one list per row, possibly empty)."""
     contributions = model.contributions(frame)
-    values = frame[list(model.features)].to_numpy(dtype=float)
+    values = model.inputs(frame).to_numpy(dtype=float)
+    picked = top_phrased(model.features, values, contributions, top)
+    return picked_reasons(model.features, values, contributions, picked)
+
+
+@lru_cache(maxsize=65_536)
+def _fragment(name: str, value: float) -> str:
+    zh, en = _say(name, value)
+    return json.dumps({"feature": name, "value": value, "zh-CN": zh, "en": en}, ensure_ascii=False)
+
+
+def as_json(reasons: Sequence[Reason]) -> str:
+    """A JSON list of the reasons' `as_dict` shapes, Chinese kept readable (not escaped)."""
+    return "[" + ", ".join(_fragment(r.feature, r.value) for r in reasons) + "]"
+
+
+def picked_json(features: Sequence[str], values: np.ndarray, picked: np.ndarray) -> list[str]:
+    """`as_json` of each row's `top_phrased` reasons without building Reason objects: batch
+    scoring writes hundreds of thousands of rows, and per-row numpy indexing dominates."""
+    chosen = np.take_along_axis(values, np.maximum(picked, 0), axis=1).tolist()
     return [
-        reasons_for(model.features, values[i], contributions[i], top) for i in range(len(frame))
+        "["
+        + ", ".join(_fragment(features[j], v) for j, v in zip(row, said, strict=True) if j >= 0)
+        + "]"
+        for row, said in zip(picked.tolist(), chosen, strict=True)
     ]

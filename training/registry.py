@@ -10,6 +10,8 @@ registered model's tag `champion_history`, which is what `rollback` walks back.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,6 +30,9 @@ HISTORY_TAG: Final = "champion_history"
 GATE_METRIC: Final = "auc"
 
 
+logger = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class GateDecision:
     name: str
@@ -41,6 +46,31 @@ class GateDecision:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What every training run reports, whatever the model: the registered version, the
+    data window, the metrics of each scorer and the gate's decision (`--json` prints it)."""
+
+    name: str
+    run_id: str
+    version: str
+    window: dict[str, str]
+    rows: dict[str, int]
+    metrics: dict[str, dict[str, float]]
+    decision: GateDecision
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "run_id": self.run_id,
+            "version": self.version,
+            "window": self.window,
+            "rows": self.rows,
+            "metrics": self.metrics,
+            "decision": self.decision.as_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -106,17 +136,17 @@ def gate(
     features: pd.DataFrame,
     labels: np.ndarray,
     metric: str = GATE_METRIC,
+    evaluate: Callable[[np.ndarray, np.ndarray], Mapping[str, float]] = classification_metrics,
 ) -> GateDecision:
     """Alias `version` champion if it beats the champion re-scored on these rows, else challenger.
 
     Both are loaded back from the registry, so the comparison is of what would be served.
-    A tie keeps the champion: a new version has to earn the move.
+    A tie keeps the champion: a new version has to earn the move. `evaluate` turns labels
+    and scores into metrics (a ranker passes its NDCG over its queries).
     """
     client = _client()
     _check_version(client, name, version)
-    candidate = classification_metrics(
-        labels, predict_probability(f"models:/{name}/{version}", features)
-    )[metric]
+    candidate = evaluate(labels, predict_probability(f"models:/{name}/{version}", features))[metric]
     current = _alias_version(client, name, CHAMPION)
     if current is None or current == version:
         decision = GateDecision(
@@ -124,9 +154,9 @@ def gate(
             f"no champion yet: version {version} becomes champion ({metric} {candidate:.4f})",
         )  # fmt: skip
     else:
-        incumbent = classification_metrics(
-            labels, predict_probability(f"models:/{name}@{CHAMPION}", features)
-        )[metric]
+        incumbent = evaluate(labels, predict_probability(f"models:/{name}@{CHAMPION}", features))[
+            metric
+        ]
         if candidate > incumbent:
             alias = CHAMPION
             reason = (
@@ -146,6 +176,29 @@ def gate(
         client.set_registered_model_alias(name, CHALLENGER, version)
     client.set_model_version_tag(name, version, "gate_reason", decision.reason)
     return decision
+
+
+def register_and_gate(
+    model_uri: str,
+    name: str,
+    *,
+    tags: dict[str, str],
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    metric: str = GATE_METRIC,
+    evaluate: Callable[[np.ndarray, np.ndarray], Mapping[str, float]] = classification_metrics,
+) -> tuple[str, GateDecision]:
+    """What ends every training run: a new version of `name`, judged by the gate on the
+    run's test rows, its verdict written on the active run too."""
+    import mlflow
+
+    version = register(model_uri, name, tags=tags)
+    decision = gate(
+        name, version, features=features, labels=labels, metric=metric, evaluate=evaluate
+    )
+    mlflow.set_tags({"gate_alias": decision.alias, "gate_reason": decision.reason})
+    logger.info("%s version %s: %s", name, version, decision.reason)
+    return version, decision
 
 
 def promote(name: str, version: str) -> None:

@@ -7,7 +7,10 @@ without one is skipped, never guessed. A run writes one Parquet file
 form a history Feast can read point-in-time and `powerhall features materialize --view
 scores` loads the newest row of each customer.
 
-Tariff fields of the view stay null here: the tariff-fit model fills them once it lands.
+Tariff fields come from the tariff_fit champion (`training.tariff_score`): the advice,
+the best eligible tariff, its saving band, acceptance probability and bill risk.
+Beside each risk, a JSON list of its reason codes (`training.score_reasons`: by default
+only the top decile of each segment's risk is explained).
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from powerhall.contract import Segment, Table
 from powerhall.errors import ContractError
 from powerhall.lake import read_table
 from powerhall.settings import Settings
-from training import churn, complaint, tracking
+from training import churn, complaint, tariff_fit, tariff_score, tips, tracking
 from training.datasets import KEYS, derive_features
 from training.model import RiskModel
 from training.registry import CHAMPION
+from training.score_reasons import reasons_column
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,12 @@ VIEW: Final = "scores"
 BATCH_ROWS: Final = 250_000
 COLUMNS: Final = {churn.NAME: "churn_risk", complaint.NAME: "complaint_risk_30d"}
 """Registered model name -> its column in the scores view."""
+MODELS: Final = (*COLUMNS, tips.NAME, tariff_fit.NAME)
+"""Every model a run scores with: the risk models, the tips ranker (column top_tips) and
+tariff_fit (the tariff columns)."""
+REASON_COLUMNS: Final = {churn.NAME: "churn_reasons", complaint.NAME: "complaint_reasons"}
+"""Registered model name -> the column of its reason codes (JSON list of
+{"feature", "value", "zh-CN", "en"}, at most three)."""
 SEGMENTS: Final = {
     churn.NAME: churn.SPEC.task.segments,
     complaint.NAME: complaint.SPEC.task.segments,
@@ -51,8 +61,10 @@ SCHEMA: Final = pa.schema(
         pa.field("event_timestamp", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("churn_risk", pa.float64()),
         pa.field("complaint_risk_30d", pa.float64()),
-        pa.field("best_tariff_id", pa.string()),
-        pa.field("best_tariff_saving_cny_365d", pa.float64()),
+        pa.field("churn_reasons", pa.string()),
+        pa.field("complaint_reasons", pa.string()),
+        *tariff_score.FIELDS,
+        pa.field("top_tips", pa.string()),
         pa.field("scores_model_versions", pa.string()),
     ]
 )
@@ -136,13 +148,29 @@ def score_frame(
     for champion in champions:
         out = np.full(len(frame), np.nan)
         eligible = np.flatnonzero(frame["segment"].isin([str(s) for s in champion.segments]))
-        features = list(champion.model.features)
         for start in range(0, len(eligible), batch_rows):
             rows = eligible[start : start + batch_rows]
-            batch = frame.iloc[rows][features].astype("float64")
+            batch = champion.model.inputs(frame.iloc[rows]).astype("float64")
             out[rows] = champion.model.probability(batch)
         scores[champion.name] = out
     return scores
+
+
+def reason_frame(
+    frame: pd.DataFrame,
+    champions: Sequence[Champion],
+    scores: dict[str, np.ndarray],
+    *,
+    quantile: float,
+    batch_rows: int = BATCH_ROWS,
+) -> dict[str, np.ndarray]:
+    """Each champion's reason codes (JSON strings, None where it did not score)."""
+    return {
+        c.name: reasons_column(
+            c.model, frame, scores[c.name], quantile=quantile, batch_rows=batch_rows
+        )
+        for c in champions
+    }
 
 
 def write_scores(
@@ -151,8 +179,12 @@ def write_scores(
     scores: dict[str, np.ndarray],
     versions: dict[str, str],
     scored_at: datetime,
+    reasons: dict[str, np.ndarray] | None = None,
+    top_tips: pd.Series | None = None,
+    tariff: pd.DataFrame | None = None,
 ) -> Path:
     """One Parquet file of the scores view, typed by SCHEMA whatever models ran."""
+    reasons = reasons or {}
     n = len(customer_ids)
     empty = pa.nulls(n, pa.float64())
     columns = {
@@ -166,8 +198,16 @@ def write_scores(
             else empty
             for name, column in COLUMNS.items()
         },
-        "best_tariff_id": pa.nulls(n, pa.string()),
-        "best_tariff_saving_cny_365d": empty,
+        **{
+            column: pa.array(reasons[name], pa.string())
+            if name in reasons
+            else pa.nulls(n, pa.string())
+            for name, column in REASON_COLUMNS.items()
+        },
+        **tariff_score.arrow_columns(tariff, n),
+        "top_tips": pa.nulls(n, pa.string())
+        if top_tips is None
+        else pa.array(top_tips.to_numpy(dtype=object), pa.string()),
         "scores_model_versions": pa.array(
             np.full(n, ",".join(f"{k}:{v}" for k, v in sorted(versions.items()))), pa.string()
         ),
@@ -181,29 +221,46 @@ def write_scores(
 def score(
     settings: Settings,
     *,
-    models: Sequence[str] = tuple(COLUMNS),
+    models: Sequence[str] = MODELS,
     scored_at: datetime | None = None,
     tracking_uri: str | None = None,
 ) -> ScoreRun:
     """Score every active customer with every champion and write the scores view's table."""
-    unknown = sorted(set(models) - set(COLUMNS))
+    unknown = sorted(set(models) - set(MODELS))
     if unknown:
-        raise ContractError(f"no scores column for models {unknown}: known {sorted(COLUMNS)}")
+        raise ContractError(f"no scores column for models {unknown}: known {sorted(MODELS)}")
     tracking.configure(tracking_uri)
-    champions, skipped = load_champions(models)
+    champions, skipped = load_champions([m for m in models if m in COLUMNS])
+    ranker = tips.load_champion() if tips.NAME in models else None
+    if tips.NAME in models and ranker is None:
+        skipped[tips.NAME] = f"no {CHAMPION} version of {tips.NAME} in the registry: train it first"
+    advisor = tariff_score.load_champion() if tariff_fit.NAME in models else None
+    if tariff_fit.NAME in models and advisor is None:
+        skipped[tariff_fit.NAME] = (
+            f"no {CHAMPION} version of {tariff_fit.NAME} in the registry: train it first"
+        )
     for name, why in skipped.items():
         logger.warning("skipping %s: %s", name, why)
-    if not champions:
+    if not champions and ranker is None and advisor is None:
         raise ContractError("no champion model to score with: " + "; ".join(skipped.values()))
     frame = latest_profiles(settings)
     scored_at = scored_at or datetime.now(UTC)
     versions = {c.name: c.version for c in champions}
+    if ranker is not None:
+        versions[tips.NAME] = ranker[0]
+    if advisor is not None:
+        versions[tariff_fit.NAME] = advisor[0]
+    scores = score_frame(frame, champions)
+    reasons = reason_frame(frame, champions, scores, quantile=settings.reasons_above_quantile)
     path = write_scores(
         settings.offline_dir / VIEW,
         frame["customer_id"],
-        score_frame(frame, champions),
+        scores,
         versions,
         scored_at,
+        reasons,
+        top_tips=None if ranker is None else tips.top_tips(frame, ranker[1], settings),
+        tariff=None if advisor is None else tariff_score.tariff_advice(frame, advisor[1], settings),
     )
     logger.info("scored %d customers with %s into %s", len(frame), versions, path)
     return ScoreRun(path, len(frame), scored_at, versions, skipped)

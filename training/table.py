@@ -15,10 +15,8 @@ baselines are the logistic regression and the uncalibrated booster.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,9 +28,7 @@ from powerhall.errors import ContractError
 from training import tracking
 from training.evaluate import classification_metrics, save_plots
 from training.model import CalibrationMethod, RiskModel, lightgbm_params
-from training.registry import GateDecision, gate, register
-
-logger = logging.getLogger(__name__)
+from training.registry import GateDecision, register_and_gate
 
 DATE_PARTS: Final = ("year", "month", "day", "weekday", "epoch_days")
 DATE_SHARE: Final = 0.9
@@ -421,16 +417,15 @@ def train_table(
             python_model=TablePyfunc(model),
             signature=infer_signature(raw_test, pd.DataFrame({"probability": [0.5]})),
             input_example=example,
-            pip_requirements=[
-                f"{pkg}=={version(pkg)}" for pkg in ("mlflow", "lightgbm", "scikit-learn", "pandas")
-            ],
+            pip_requirements=tracking.pip_requirements(),
         )
-        model_version = register(
-            info.model_uri, name, tags={"table": path.name, "run_id": run.info.run_id}
+        model_version, decision = register_and_gate(
+            info.model_uri,
+            name,
+            tags={"table": path.name, "run_id": run.info.run_id},
+            features=raw_test,
+            labels=y_test,
         )
-        decision = gate(name, model_version, features=raw_test, labels=y_test)
-        mlflow.set_tags({"gate_alias": decision.alias, "gate_reason": decision.reason})
-        logger.info("%s version %s: %s", name, model_version, decision.reason)
     return TableResult(
         name=name,
         run_id=run.info.run_id,

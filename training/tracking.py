@@ -10,6 +10,7 @@ artifact store is then the server's.
 from __future__ import annotations
 
 import os
+from importlib.metadata import version
 from pathlib import Path
 from typing import Final
 
@@ -59,3 +60,9 @@ def use_experiment(name: str) -> str:
         )
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def pip_requirements() -> list[str]:
+    """The pinned packages a logged model needs to load (every model here is LightGBM +
+    scikit-learn + pandas behind an MLflow pyfunc)."""
+    return [f"{name}=={version(name)}" for name in ("mlflow", "lightgbm", "scikit-learn", "pandas")]

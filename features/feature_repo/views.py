@@ -82,15 +82,68 @@ scores_fv = FeatureView(
             description="Calibrated probability (0-1) of a complaint in the next 30 days.",
         ),
         Field(
+            name="churn_reasons",
+            dtype=String,
+            description="Why churn_risk is high: JSON list (at most 3) of "
+            '{"feature", "value", "zh-CN", "en"}; [] outside the top decile of the segment '
+            "(reasons_above_quantile) or when nothing speakable raised it; null where not "
+            "scored (residential).",
+        ),
+        Field(
+            name="complaint_reasons",
+            dtype=String,
+            description="Why complaint_risk_30d is high: JSON list (at most 3) of "
+            '{"feature", "value", "zh-CN", "en"}; [] outside the top decile of the segment '
+            "(reasons_above_quantile) or when nothing speakable raised it.",
+        ),
+        Field(
             name="best_tariff_id",
             dtype=String,
-            description="Eligible tariff with the highest expected saving "
-            "(may be the current one).",
+            description="Eligible tariff of the highest expected value (acceptance x saving); "
+            "the current tariff when none saves the threshold (advice stay); null for "
+            "insufficient_data and vacant.",
         ),
         Field(
             name="best_tariff_saving_cny_365d",
             dtype=Float64,
-            description="Expected saving in yuan over the next 365 days on best_tariff_id.",
+            description="Forecast saving (P50) in yuan over the next 12 months on "
+            "best_tariff_id, billed by the tariff engine; 0 when the advice is stay.",
+        ),
+        Field(
+            name="best_tariff_saving_p10_cny",
+            dtype=Float64,
+            description="Low end (P10) of the saving band in yuan: next year's volume at the "
+            "band's P10 or P90, whichever saves less.",
+        ),
+        Field(
+            name="best_tariff_saving_p90_cny",
+            dtype=Float64,
+            description="High end (P90) of the saving band in yuan.",
+        ),
+        Field(
+            name="best_tariff_acceptance",
+            dtype=Float64,
+            description="Calibrated probability (0-1) that the customer accepts best_tariff_id "
+            "offered at the counter; null unless the advice is switch.",
+        ),
+        Field(
+            name="best_tariff_bill_risk_cny",
+            dtype=Float64,
+            description="Extra yuan over staying in the bad case of the band if habits do not "
+            "change (time-of-use moves only; 0 otherwise).",
+        ),
+        Field(
+            name="tariff_advice",
+            dtype=String,
+            description="switch, stay (nothing saves enough), insufficient_data (under 270 days "
+            "or 75 % of hours of readings) or vacant (near-zero use: no saving advice).",
+        ),
+        Field(
+            name="top_tips",
+            dtype=String,
+            description="JSON list, best first, of at most 3 eligible energy-saving tips "
+            '{"tip_id", "score", "saving_cny_365d"} ranked by the tips model; [] when none '
+            "is eligible.",
         ),
         Field(
             name="scores_model_versions",

@@ -38,3 +38,24 @@ def test_train_prints_its_metrics_and_gate_decision_as_json(env) -> None:
 def test_rollback_without_an_earlier_champion_is_a_domain_error(env) -> None:
     result = CliRunner().invoke(app, ["models", "rollback", "no-such-model"])
     assert isinstance(result.exception, PowerhallError)
+
+
+def test_train_all_trains_every_model_in_turn_and_reports_each(
+    env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`all` is the four trainings one after the other (each is tested on its own)."""
+    from training import cli
+    from training.registry import GateDecision, TrainingRun
+
+    trained: list[str] = []
+
+    def train_one(model, cutoff, seed, calibration) -> TrainingRun:
+        trained.append(str(model))
+        decision = GateDecision(str(model), "1", "champion", "auc", 0.7, None, None, "first")
+        return TrainingRun(str(model), "run", "1", {}, {}, {}, decision)
+
+    monkeypatch.setattr(cli, "_train_one", train_one)
+    result = CliRunner().invoke(app, ["train", "all", "--json"])
+    assert result.exit_code == 0, result.output
+    assert trained == ["churn", "complaint", "tips", "tariff_fit"]
+    assert sorted(json.loads(result.stdout)) == sorted(trained)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import numpy as np
@@ -18,15 +19,23 @@ from powerhall.lake import read_table
 from powerhall.settings import Settings, get_settings
 from training.classifier import TrainResult
 from training.cli import app
+from training.reasons import PHRASES, TOP_REASONS, as_json, explain
 from training.score import SCHEMA, latest_profiles, score
 from training.tracking import configure
 
 SCORED_AT = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+EXPLAINED_ABOVE = 0.5
+"""Explain the upper half (the default is the top decile): more rows to check on small data."""
 
 
 @pytest.fixture(scope="module")
 def scored(settings: Settings, tracking_uri: str, complaint_run: TrainResult):
-    return score(settings, models=["complaint"], scored_at=SCORED_AT, tracking_uri=tracking_uri)
+    return score(
+        settings.model_copy(update={"reasons_above_quantile": EXPLAINED_ABOVE}),
+        models=["complaint"],
+        scored_at=SCORED_AT,
+        tracking_uri=tracking_uri,
+    )
 
 
 def test_scores_every_active_customer_with_the_champion(
@@ -44,6 +53,36 @@ def test_scores_every_active_customer_with_the_champion(
     assert table["churn_risk"].isna().all()
     assert (table["scores_model_versions"] == f"complaint:{scored.models['complaint']}").all()
     assert (table["event_timestamp"] == pd.Timestamp(SCORED_AT)).all()
+
+
+def test_reasons_parse_into_at_most_three_phrases_in_both_languages(scored) -> None:
+    table = pd.read_parquet(scored.path)
+    assert table["churn_reasons"].isna().all(), "churn did not score: null, not []"
+    parsed = table["complaint_reasons"].map(json.loads)
+    assert parsed.map(len).le(TOP_REASONS).all()
+    said = [reason for row in parsed for reason in row]
+    assert said
+    for reason in said:
+        assert set(reason) == {"feature", "value", "zh-CN", "en"}
+        assert reason["feature"] in PHRASES and isinstance(reason["value"], float)
+        assert re.search(r"[\u4e00-\u9fff]", reason["zh-CN"]) and "{" not in reason["zh-CN"]
+        assert re.fullmatch(r"[\x20-\x7e]+", reason["en"]) and "{" not in reason["en"]
+
+
+def test_high_risk_customers_get_the_reasons_the_model_gives(
+    scored, settings: Settings, complaint_run: TrainResult
+) -> None:
+    table = pd.read_parquet(scored.path).set_index("customer_id")
+    profiles = latest_profiles(settings).set_index("customer_id").loc[table.index]
+    risk = table["complaint_risk_30d"]
+    threshold = risk.groupby(profiles["segment"]).transform("quantile", EXPLAINED_ABOVE)
+    above = risk > threshold
+    assert (table.loc[~above, "complaint_reasons"] == "[]").all()
+    riskiest = risk.sort_values(ascending=False, kind="stable").index[:20]
+    assert (table.loc[riskiest, "complaint_reasons"] != "[]").sum() >= 10
+    explained = profiles[above]
+    expected = [as_json(row) for row in explain(complaint_run.model, explained)]
+    assert table.loc[explained.index, "complaint_reasons"].tolist() == expected
 
 
 def test_closed_customers_are_not_scored(settings: Settings, scored) -> None:
