@@ -10,9 +10,9 @@ DAYS      ?= 730
 SEED      ?= 7
 EXTRAS    ?= dev,redis,postgres,spark
 
-.PHONY: run test install pipeline models lint format bench clean
+.PHONY: run test install pipeline models serve lint format bench clean
 
-run: install pipeline models ## set up and run the demo pipeline on DATA (default data/)
+run: install pipeline models serve ## set up the demo on DATA (default data/) and serve it on :8000
 
 install: $(VENV)/.installed ## create .venv and install the project with its extras
 
@@ -28,11 +28,13 @@ pipeline: ## generate, ingest, build profiles and load the online feature store
 	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features build
 	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features materialize
 
-models: ## train the risk models (MLflow, promotion gate), score everyone, serve the scores online
-	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall train churn
-	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall train complaint
+models: ## train every model (MLflow, promotion gate), score everyone, serve the scores online
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall train all
 	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall score
 	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall features materialize --view scores
+
+serve: ## migrate the service database, sync customers, print demo keys, serve on :8000
+	POWERHALL_DATA_DIR=$(DATA) $(BIN)/powerhall demo
 
 test: install ## lint, then every test (unit, contract, real PostgreSQL/Redis, README commands)
 	$(BIN)/ruff check .
@@ -54,6 +56,7 @@ bench: install ## speed benchmarks; each prints ratios measured in one run
 	$(BIN)/python benchmarks/bench_profiles.py
 	$(BIN)/python benchmarks/bench_online.py
 	$(BIN)/python benchmarks/bench_score.py
+	$(BIN)/python benchmarks/bench_suggest.py
 
 clean: ## remove generated data and the MLflow store (keeps .venv)
 	rm -rf $(DATA)/raw $(DATA)/lake $(DATA)/quarantine $(DATA)/features $(DATA)/feast mlruns/mlflow.db mlruns/artifacts

@@ -8,6 +8,9 @@ import typer
 from typer.core import TyperGroup
 
 import features.cli
+import serving.cli
+import serving.demo
+import serving.push.cli
 import training.cli
 from powerhall.cli import generate, ingest, tariffs
 from powerhall.errors import PowerhallError
@@ -38,3 +41,9 @@ app.add_typer(features.cli.app, name="features")
 app.command("train")(training.cli.train)
 app.command("score")(training.cli.score)
 app.add_typer(training.cli.models_app, name="models")
+app.add_typer(serving.cli.db_app, name="db")
+app.add_typer(serving.cli.keys_app, name="keys")
+app.add_typer(serving.cli.feedback_app, name="feedback")
+app.command("serve")(serving.cli.serve)
+app.command("demo")(serving.demo.demo)
+app.add_typer(serving.push.cli.app, name="push")

@@ -1,0 +1,34 @@
+"""The audit trail: every view of a customer's profile, by whom, when and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from serving.auth import Caller
+from serving.db.tables import AuditEntry
+
+
+def record_view(
+    session: Session,
+    *,
+    caller: Caller,
+    customer_id: str,
+    action: str,
+    reason: str,
+    path: str,
+    now: datetime,
+) -> None:
+    """Add an audit row to the session; it commits with the view it records."""
+    session.add(
+        AuditEntry(
+            at=now,
+            key_id=caller.key_id,
+            role=str(caller.role),
+            customer_id=customer_id,
+            action=action,
+            reason=reason,
+            path=path,
+        )
+    )

@@ -1,0 +1,1 @@
+"""App push campaigns: planning, the transactional outbox, and its dispatcher."""
