@@ -18,6 +18,8 @@ from pathlib import Path
 
 from powerhall.synthetic import DEFAULT_CHUNK_SIZE, generate
 
+from results import Row, record
+
 GOAL_SECONDS_5000_X_730 = 60.0
 
 
@@ -53,6 +55,24 @@ def main() -> None:
     print(f"parquet written      {size / 2**20:,.0f} MiB")
     print(f"peak RSS             {peak_rss_mib:,.0f} MiB")
     print(f"time / goal          {elapsed / budget:.2f} (goal <= 1.00: 60 s per 5000 x 730)")
+    record(
+        "generate",
+        [
+            Row(
+                f"generate {args.customers:,} x {args.days} days",
+                elapsed,
+                "s",
+                reference=budget,
+                reference_name="budget (60 s per 5,000 x 730)",
+                ratio=elapsed / budget,
+                goal="<= 1.0x budget",
+                met=elapsed <= budget,
+            ),
+            Row("customer-days per second", customer_days / elapsed, "1/s"),
+            Row("peak RSS", peak_rss_mib, "MiB"),
+        ],
+        parameters=vars(args) | {"out": str(args.out)},
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import pandas as pd
 from powerhall.contract import KWH_COLUMNS, Table
 from powerhall.ingest import ingest
 
+from results import Row, record
+
 BUDGET_S = 60.0
 CUSTOMERS_PER_PART = 1_000
 
@@ -74,6 +76,7 @@ def main() -> None:
             else:
                 part.to_parquet(stem.with_suffix(".parquet"), index=False)
         rows = args.customers * args.days
+        measured: list[Row] = []
         for label in ("first ingest (empty lake)", "second ingest (same files)"):
             start = time.perf_counter()
             report = ingest(raw, Path(tmp) / "lake", Path(tmp) / "quarantine")
@@ -85,6 +88,19 @@ def main() -> None:
                 f"budget; new {readings.new:,}, unchanged {readings.unchanged:,}, "
                 f"quarantined {readings.quarantined:,}"
             )
+            measured.append(
+                Row(
+                    f"ingest, {label}",
+                    seconds,
+                    "s",
+                    reference=BUDGET_S,
+                    reference_name="budget",
+                    ratio=seconds / BUDGET_S,
+                    goal="<= 1.0x budget",
+                    met=seconds <= BUDGET_S,
+                )
+            )
+    record("ingest", measured, parameters=vars(args))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ from features.profiles import VIEWS
 from features.store import apply_definitions, open_store
 from powerhall.settings import Settings
 
+from results import Row, record
+
 GOAL_RATIO = 1.5
 
 
@@ -125,7 +127,7 @@ def latencies_ms(read: Callable[[str], object], ids: list[str], reads: int) -> t
 
 def compare(
     label: str, store: FeatureStore, raw: Callable[[str], object], ids: list[str], reads: int
-) -> None:
+) -> list[Row]:
     profiles = OnlineProfiles(store)
     ours = latencies_ms(profiles.get, ids, reads)
     base = latencies_ms(raw, ids, reads)
@@ -146,9 +148,31 @@ def compare(
         f"  ratio powerhall / raw    p50 {ours[0] / base[0]:.2f}  p99 {ours[1] / base[1]:.2f}"
         f"  (goal <= {GOAL_RATIO})"
     )
+    return [
+        Row(
+            f"online profile read, {label}, {quantile}",
+            ours[i],
+            "ms",
+            reference=base[i],
+            reference_name=f"raw {label} read + decode",
+            ratio=ours[i] / base[i],
+            goal=f"<= {GOAL_RATIO}x raw",
+            met=ours[i] / base[i] <= GOAL_RATIO,
+        )
+        for i, quantile in enumerate(("p50", "p99"))
+    ] + [
+        Row(
+            f"Feast get_online_features, {label}, p50",
+            feast_ms[0],
+            "ms",
+            reference=base[0],
+            reference_name=f"raw {label} read + decode",
+            ratio=feast_ms[0] / base[0],
+        )
+    ]
 
 
-def loading(store: FeatureStore, settings: Settings, customers: int) -> None:
+def loading(store: FeatureStore, settings: Settings, customers: int) -> Row:
     began = time.perf_counter()
     results = materialize(store, settings, full=True)
     ours = time.perf_counter() - began
@@ -168,6 +192,14 @@ def loading(store: FeatureStore, settings: Settings, customers: int) -> None:
         f"{consumption} features; powerhall / feast per value {per_value:.1f}x"
     )
     print(f"  views written: {', '.join(f'{r.view}={r.written:,}' for r in results)}")
+    return Row(
+        f"materialize ({settings.feature_store} store), {customers:,} x {values} features",
+        customers * values / ours,
+        "values/s",
+        reference=feast_rate * consumption,
+        reference_name="Feast write_to_online_store",
+        ratio=per_value,
+    )
 
 
 def _redis_up() -> bool:
@@ -192,8 +224,8 @@ def main() -> None:
 
         store = open_store(settings)
         apply_definitions(store)
-        loading(store, settings, args.customers)
-        compare(
+        rows = [loading(store, settings, args.customers)]
+        rows += compare(
             "SQLite",
             store,
             raw_sqlite_reader(store, settings.feast_dir / "online_store.db"),
@@ -203,6 +235,7 @@ def main() -> None:
 
         if not _redis_up():
             print("\nRedis: not reachable at 127.0.0.1:6379, skipped")
+            record("online", rows, parameters=vars(args))
             return
         redis_settings = settings.model_copy(
             update={
@@ -217,10 +250,11 @@ def main() -> None:
         redis_store = open_store(redis_settings)
         apply_definitions(redis_store)
         try:
-            loading(redis_store, redis_settings, args.customers)
-            compare("Redis", redis_store, raw_redis_reader(redis_store), ids, args.reads)
+            rows.append(loading(redis_store, redis_settings, args.customers))
+            rows += compare("Redis", redis_store, raw_redis_reader(redis_store), ids, args.reads)
         finally:
             redis_store.teardown()
+        record("online", rows, parameters=vars(args))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -35,6 +36,8 @@ from powerhall.contract import CONTRACT_SCHEMAS, KWH_COLUMNS, Table
 from powerhall.ingest import ingest
 from powerhall.lake import read_parquet_sql
 from powerhall.synthetic import generate
+
+from results import Row, record
 
 GOAL_SPEED_RATIO = 0.7
 GOAL_EV_F1 = 0.9
@@ -77,7 +80,7 @@ def hand_written_sql(lake_dir: Path, snapshots: list[date]) -> str:
     """
 
 
-def demo(customers: int, days: int, seed: int, work: Path) -> None:
+def demo(customers: int, days: int, seed: int, work: Path) -> list[Row]:
     raw, lake = work / "raw", work / "lake"
     began = time.perf_counter()
     generate(customers=customers, days=days, seed=seed, out=raw)
@@ -107,6 +110,29 @@ def demo(customers: int, days: int, seed: int, work: Path) -> None:
     print("\nappliance detection against the generator's truth (latest snapshot)")
     print(scores.round(3).to_string())
     print(f"  EV F1 {scores.loc['ev', 'f1']:.3f} (goal >= {GOAL_EV_F1})")
+    return [
+        Row(
+            f"consumption profile build, {customers:,} x {days} days",
+            ours,
+            "s",
+            reference=hand,
+            reference_name="hand-written DuckDB SQL",
+            ratio=hand / ours,
+            goal=f">= {GOAL_SPEED_RATIO}x hand-written speed",
+            met=hand / ours >= GOAL_SPEED_RATIO,
+        ),
+        Row(f"all {len(VIEWS)} views, {customers:,} x {days} days", elapsed, "s"),
+        *(
+            Row(
+                f"{appliance} detection F1 vs truth",
+                float(scores.loc[appliance, "f1"]),
+                "F1",
+                goal=f">= {GOAL_EV_F1}" if appliance == "ev" else None,
+                met=bool(scores.loc[appliance, "f1"] >= GOAL_EV_F1) if appliance == "ev" else None,
+            )
+            for appliance in scores.index
+        ),
+    ]
 
 
 def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
@@ -154,10 +180,12 @@ def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
         day += month_days
 
 
-def scale(sizes: list[int], days: int, seed: int, spark: bool, work: Path) -> None:
+def scale(sizes: list[int], days: int, seed: int, spark: bool, work: Path) -> list[dict[str, Any]]:
+    """Build every view at each size; returns the curve's points."""
     print(f"\nscale: build of all views, customers x {days} days")
     engines = ["duckdb", "spark"] if spark else ["duckdb"]
     base: dict[str, float] = {}
+    points: list[dict[str, Any]] = []
     for customers in sizes:
         lake = work / f"scale-{customers}" / "lake"
         began = time.perf_counter()
@@ -169,12 +197,14 @@ def scale(sizes: list[int], days: int, seed: int, spark: bool, work: Path) -> No
             elapsed = time.perf_counter() - began
             per = elapsed / customers * 1000
             base.setdefault(engine, per)
+            points.append({"engine": engine, "customers": customers, "seconds": elapsed})
             print(
                 f"    {engine:<7} {elapsed:7.1f} s  {per:6.2f} ms/customer  "
                 f"(x{per / base[engine]:.2f} of the smallest size per customer)"
             )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of this process {peak:,.0f} MiB (DuckDB runs in-process; Spark in its JVM)")
+    return points
 
 
 def main() -> None:
@@ -191,10 +221,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-profiles-") as tmp:
         work = Path(tmp)
         if not args.skip_demo:
-            demo(args.customers, args.days, args.seed, work / "demo")
+            rows = demo(args.customers, args.days, args.seed, work / "demo")
+            record("profiles", rows, parameters=vars(args))
         if args.scale:
             sizes = [int(s) for s in args.scale.split(",")]
-            scale(sizes, args.scale_days, args.seed, args.spark, work)
+            points = scale(sizes, args.scale_days, args.seed, args.spark, work)
+            rows = [
+                Row(
+                    f"{p['engine']} build, {p['customers']:,} x {args.scale_days} days",
+                    p["seconds"],
+                    "s",
+                )
+                for p in points
+            ]
+            record("profiles_scale", rows, parameters=vars(args), series={"scale": points})
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from training.model import RiskModel
 from training.reasons import PHRASES
 from training.score import Champion, reason_frame, score_frame, write_scores
 
+from results import Row, record
+
 FEATURES = 70
 GOAL_CUSTOMERS = 1_000_000
 GOAL_SECONDS = 60.0
@@ -69,6 +71,7 @@ def main() -> None:
         f"{'total s':>8} {'per s':>10}"
     )
     rates = {}
+    points: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             frame = profile_rows(size, seed=size)
@@ -87,6 +90,15 @@ def main() -> None:
             )
             end = time.perf_counter()
             rates[size] = size / (end - start)
+            points.append(
+                {
+                    "customers": size,
+                    "inference_s": scored - start,
+                    "reasons_s": explained - scored,
+                    "write_s": end - explained,
+                    "seconds": end - start,
+                }
+            )
             print(
                 f"{size:>10,} {scored - start:>12.2f} {explained - scored:>10.2f} "
                 f"{end - explained:>8.2f} {end - start:>8.2f} {rates[size]:>10,.0f}"
@@ -97,6 +109,24 @@ def main() -> None:
         f"1M customers: {projected:.1f} s (from the {largest:,} run), "
         f"goal <= {GOAL_SECONDS:.0f} s: "
         f"{'met' if projected <= GOAL_SECONDS else 'NOT met'}"
+    )
+    record(
+        "score",
+        [
+            Row(
+                f"batch risk scoring (with reasons), 1 M customers from the {largest:,} run",
+                projected,
+                "s",
+                goal=f"<= {GOAL_SECONDS:.0f} s",
+                met=projected <= GOAL_SECONDS,
+            ),
+            *(
+                Row(f"batch scoring, {p['customers']:,} customers", p["seconds"], "s")
+                for p in points
+            ),
+        ],
+        parameters=vars(args),
+        series={"scale": points},
     )
 
 

@@ -37,6 +37,8 @@ from serving.suggestions.model import Channel, ContactHistory, CustomerRecord, F
 from training import complaint
 from training.model import RiskModel
 
+from results import Row, record
+
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 TIPS = ["tip-ac-26c", "tip-solar-water-heater", "tip-led-lighting", "tip-standby-power"]
 
@@ -230,9 +232,22 @@ def main() -> None:
     floor = np.median(paths["dict literal"])
     print(f"Suggester.suggest, {n} calls per path (ms per call)")
     print(f"{'path':<24}{'p50':>9}{'p99':>9}{'x dict p50':>12}")
+    rows = []
     for name, ms in paths.items():
         p50, p99 = np.percentile(ms, [50, 99])
         print(f"{name:<24}{p50:>9.3f}{p99:>9.3f}{p50 / floor:>12.1f}")
+        if name != "dict literal":
+            rows.append(
+                Row(
+                    f"Suggester.suggest, {name}, p50",
+                    float(p50),
+                    "ms",
+                    reference=float(floor),
+                    reference_name="a dict literal of the same answer",
+                    ratio=float(p50 / floor),
+                )
+            )
+    record("suggest", rows, parameters=vars(args))
 
 
 if __name__ == "__main__":

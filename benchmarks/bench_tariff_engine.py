@@ -20,6 +20,8 @@ import pandas as pd
 from powerhall.contract import KWH_COLUMNS
 from powerhall.tariffs import HourlyReadings, bill, bill_by_month, load_catalogue
 
+from results import Row, record
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -105,6 +107,21 @@ def main() -> None:
     )
     overall = layout + month_sums + monthly_total
     print(f"from the DataFrame, every tariff's monthly bills: {overall:.2f} s")
+    record(
+        "tariff_engine",
+        [
+            Row(
+                f"monthly bills, {customer_years:,.0f} customer-years x {n} tariffs",
+                monthly_total,
+                "s",
+                reference=n * lower_bound,
+                reference_name="bare kWh @ price dot product",
+                ratio=monthly_total / (n * lower_bound),
+            ),
+            Row("from the DataFrame, every tariff's monthly bills", overall, "s"),
+        ],
+        parameters=vars(args),
+    )
 
 
 if __name__ == "__main__":
