@@ -49,7 +49,11 @@ def live_url(app: FastAPI) -> Iterator[str]:
 
 
 def next_event(lines: Iterator[str], name: str) -> dict[str, Any]:
-    """The data of the next server-sent event called `name` (others are skipped)."""
+    """The data of the next server-sent event called `name` (others are skipped).
+
+    Keep `lines` referenced while the screen should stay connected: a dropped
+    `response.iter_lines()` generator is closed at once, and closing it closes the
+    connection (the server then unsubscribes the screen)."""
     event: str | None = None
     data: list[str] = []
     for line in lines:

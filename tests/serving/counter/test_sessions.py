@@ -174,7 +174,8 @@ def test_a_posted_session_reaches_the_counters_screen(
     ):
         lines = screen.iter_lines()
         next_event(lines, "ready")
-        next_event(neighbour.iter_lines(), "ready")
+        neighbour_lines = neighbour.iter_lines()
+        next_event(neighbour_lines, "ready")
         posted = http.post(SESSIONS, json={"customer_id": customer.customer_id})
         assert posted.status_code == 201
         assert next_event(lines, "session") == posted.json()

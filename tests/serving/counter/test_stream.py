@@ -75,7 +75,8 @@ def test_a_closed_screen_is_unsubscribed(app: FastAPI, live_url: str, keys: Keys
         ) as http,
         http.stream("GET", f"/v1/halls/{HALL}/counters/C1/stream") as response,
     ):
-        next_event(response.iter_lines(), "ready")
+        lines = response.iter_lines()
+        next_event(lines, "ready")
         assert _screens_settle(broker, 1) == 1
     assert _screens_settle(broker, 0) == 0
 
