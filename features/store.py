@@ -13,6 +13,9 @@ from feast import FeatureStore, RepoConfig
 from powerhall.settings import Settings
 
 FEATURE_REPO = Path(__file__).resolve().parent / "feature_repo"
+REQUEST_RETRIES = 1
+"""Retries of one Redis command in the service: enough to re-open a connection that a
+Redis restart dropped, without multiplying the wait on a Redis that does not answer."""
 
 
 def feature_store_yaml(settings: Settings) -> Path:
@@ -53,6 +56,36 @@ def repo_config(settings: Settings) -> RepoConfig:
 def open_store(settings: Settings) -> FeatureStore:
     settings.feast_dir.mkdir(parents=True, exist_ok=True)
     return FeatureStore(repo_path=str(settings.data_dir.resolve()), config=repo_config(settings))
+
+
+def bound_request_waits(store: FeatureStore, timeout_seconds: float) -> None:
+    """Make a Redis online store give up after `timeout_seconds` per connect or command,
+    retried once without backoff, then raise (the service then answers degraded).
+
+    Feast's client keeps redis-py's defaults: 5 s per socket operation and 10 retries with
+    backoff, so a stopped Redis held each request for about a minute and a dead one for
+    3 s. Only for the service's reads and event pushes: a socket timeout also bounds the
+    whole send of a bulk pipeline, which `materialize` must not be cut by. The client is
+    created here without connecting; a Redis Cluster or Sentinel client connects when it
+    is created, so those take their timeouts from the connection string
+    (`socket_timeout=…,socket_connect_timeout=…`) and are left as they are.
+    """
+    config = store.config.online_store
+    if config.type != "redis":
+        return
+    # Imported here: the embedded default runs without the `redis` extra.
+    from feast.infra.online_stores.redis import RedisOnlineStore, RedisType
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    online = store._get_provider().online_store
+    if not isinstance(online, RedisOnlineStore) or config.redis_type != RedisType.redis:
+        return
+    client = online._get_client(config)
+    client.connection_pool.connection_kwargs.update(
+        socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+    )
+    client.set_retry(Retry(NoBackoff(), REQUEST_RETRIES))
 
 
 def apply_definitions(store: FeatureStore) -> None:

@@ -2,7 +2,8 @@
 
 `{"error": {"status": 404, "code": "customer_not_found", "message": "...", "details": [...]}}`
 for raised `api_error`s, Starlette's own HTTP errors (unknown route, wrong method),
-validation errors (422, details = pydantic's errors), domain errors and anything
+validation errors (422, details = pydantic's errors), domain errors, a database that
+does not answer (503 with Retry-After: a dropped connection, a pool exhausted) and anything
 unexpected (500, nothing internal leaked).
 """
 
@@ -17,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from powerhall.errors import ContractError, InvalidRequestError, NotFoundError, PowerhallError
@@ -123,6 +126,32 @@ def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(400, "bad_request", str(exc))
 
 
+DATABASE_RETRY_AFTER_SECONDS = 1
+"""What a 503 for a database that did not answer asks the client to wait: the pool
+replaces a dropped connection on the next checkout (pre-ping), so a retry soon succeeds."""
+
+
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A connection lost mid-request (server restarted, backend terminated, network cut),
+    or no connection free in time, is the database being unavailable, not a bug: 503 with
+    Retry-After, so that clients retry (feedback with its Idempotency-Key is stored once).
+    Any other database error goes on to the unexpected-error handler (500)."""
+    assert isinstance(exc, DBAPIError | PoolTimeoutError)
+    if isinstance(exc, DBAPIError) and not (
+        isinstance(exc, OperationalError) or exc.connection_invalidated
+    ):
+        raise exc
+    # The driver's own message: SQLAlchemy's adds the statement and its parameters.
+    cause = getattr(exc, "orig", None) or exc
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, cause)
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database did not answer; retry shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "the service failed to answer; it is logged")
@@ -132,6 +161,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PowerhallError, _domain_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

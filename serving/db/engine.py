@@ -9,6 +9,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite write waits for the database's one write lock before it fails (503):
+as long as a request waits for a pooled connection (SQLAlchemy's 30 s). SQLite's busy
+handler polls, sleeping up to 100 ms between tries, so under a burst of writers (a soak
+at 64 clients on two busy cores) an unlucky one waited out the former 5 s while the
+others took the lock in turn."""
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets counter screens read while a request writes; SQLite enforces foreign
@@ -16,8 +23,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+SQLITE_POOL_SIZE = 40
+"""SQLite connections kept open: as many as the API's worker threads (anyio's default 40)
+may hold at once. A connection is only a file handle, and with fewer each one past the
+pool is closed on return and reopened (with its pragmas) by the next request under load."""
 
 
 def make_engine(url: str) -> Engine:
@@ -27,7 +40,9 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False}, pool_size=SQLITE_POOL_SIZE
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

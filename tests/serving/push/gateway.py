@@ -1,9 +1,10 @@
 """A real push gateway for the tests: an HTTP server on a free local port, in a thread.
 
 Like a real gateway it applies a push once per `Idempotency-Key` and answers a repeat
-with 200 without applying it again. It can fail the first tries of every key, answer
-slowly, and hang on one request after applying it (a push delivered while the
-dispatcher is killed, so never marked as delivered).
+with 200 without applying it again. It can fail the first tries of every key, be down
+for a while (every request failed), answer slowly, and hang on one request after
+applying it (a push delivered while the dispatcher is killed, so never marked as
+delivered). Served again on the same port, it keeps what it applied (a restart).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Gateway:
     fail_status: int = 503
     fail_keys: set[str] = field(default_factory=set)
     """Keys answered with `fail_status` every time."""
+    down: bool = False
+    """While set, every request is answered with `fail_status` (an outage)."""
     delay_seconds: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     """Sent with every failure (e.g. Retry-After)."""
@@ -47,7 +50,7 @@ class Gateway:
         """(status, hang) for one request, recorded under the lock."""
         with self.lock:
             self.requests[key] += 1
-            if key in self.fail_keys or self.requests[key] <= self.fail_first:
+            if self.down or key in self.fail_keys or self.requests[key] <= self.fail_first:
                 return self.fail_status, False
             if key in self.applied:
                 self.repeats[key] += 1
@@ -91,9 +94,10 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running(gateway: Gateway) -> Iterator[Gateway]:
-    """Serve `gateway` on 127.0.0.1 at a free port (`gateway.url`) until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gateway))
+def running(gateway: Gateway, port: int = 0) -> Iterator[Gateway]:
+    """Serve `gateway` on 127.0.0.1 at `port` (0: a free one; `gateway.url`) until the
+    block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(gateway))
     server.daemon_threads = True
     gateway.url = f"http://127.0.0.1:{server.server_address[1]}/push"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
