@@ -1,5 +1,5 @@
 """One customer's answer, served: profile read, contact history, the engine, then what
-was shown, the audit row and the metrics, in one transaction.
+was shown and the audit row (committed before the answer is returned), and the metrics.
 
 The suggestions route, the inbox and the counter sessions all serve answers this way, so
 the contact policy sees every suggestion shown on any channel.
@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from features.online import OnlineProfiles, Profile
-from serving.audit import record_view
+from serving.audit import audit_row
 from serving.auth import Caller, mask_account, mask_phone
-from serving.db.tables import Customer, SuggestionServed
+from serving.db.tables import Customer
 from serving.metrics import ServiceMetrics
 from serving.push.history import read_histories
+from serving.recorder import AnswerRecorder
 from serving.schemas import CustomerPublic
 from serving.suggestions.engine import Suggester
 from serving.suggestions.model import Answer, Channel, CustomerRecord
@@ -73,6 +74,7 @@ def serve_answer(
     *,
     suggester: Suggester,
     profiles: OnlineProfiles | None,
+    recorder: AnswerRecorder,
     metrics: ServiceMetrics,
     customer: Customer,
     caller: Caller,
@@ -85,7 +87,12 @@ def serve_answer(
     hall_id: str | None = None,
     counter_id: str | None = None,
 ) -> Answer:
-    """The engine's answer for `customer`, recorded as shown and audited, then committed."""
+    """The engine's answer for `customer`, recorded as shown and audited.
+
+    The session is committed first (with what the caller added, e.g. a counter session),
+    which also hands its connection back; the answer's rows then commit in the recorder's
+    next batch, and the answer is returned once they have.
+    """
     profile = read_profile(profiles, customer.customer_id, now)
     history = read_histories(session, [customer.customer_id], now=now)[customer.customer_id]
     answer = suggester.suggest(
@@ -97,30 +104,31 @@ def serve_answer(
         limit=limit,
         language=language,
     )
-    for suggestion in answer.suggestions:
-        session.add(
-            SuggestionServed(
-                suggestion_id=suggestion.suggestion_id,
-                customer_id=customer.customer_id,
-                kind=suggestion.kind,
-                item_id=suggestion.item_id,
-                channel=str(channel),
-                hall_id=hall_id,
-                counter_id=counter_id,
-                payload=asdict(suggestion),
-                shown_at=now,
-            )
-        )
-    record_view(
-        session,
-        caller=caller,
-        customer_id=customer.customer_id,
-        action=action,
-        reason=f"{action} channel={channel}",
-        path=path,
-        now=now,
-    )
     session.commit()
+    recorder.record(
+        [
+            {
+                "suggestion_id": suggestion.suggestion_id,
+                "customer_id": customer.customer_id,
+                "kind": suggestion.kind,
+                "item_id": suggestion.item_id,
+                "channel": str(channel),
+                "hall_id": hall_id,
+                "counter_id": counter_id,
+                "payload": asdict(suggestion),
+                "shown_at": now,
+            }
+            for suggestion in answer.suggestions
+        ],
+        audit_row(
+            caller=caller,
+            customer_id=customer.customer_id,
+            action=action,
+            reason=f"{action} channel={channel}",
+            path=path,
+            now=now,
+        ),
+    )
     for suggestion in answer.suggestions:
         metrics.suggestions_served.labels(kind=suggestion.kind, channel=str(channel)).inc()
     if answer.degraded:

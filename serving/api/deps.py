@@ -3,12 +3,16 @@ settings, the profile reader, the caller's key and role, the language, the clock
 
 Everything comes from `app.state` (opened once by the lifespan), so that tests build an
 app on their own database and swap a dependency (e.g. the clock) instead of patching.
+
+A dependency that only reads `app.state` or a header is `async def`: FastAPI runs a plain
+`def` dependency on a worker thread, and a thread hop per dependency costs more than
+what these do. Those that touch the database (the session, the key check) stay `def`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -21,13 +25,14 @@ from powerhall.settings import Settings
 from serving.auth import Caller, RateLimiter, Role, find_caller
 from serving.errors import api_error
 from serving.metrics import ServiceMetrics
+from serving.recorder import AnswerRecorder
 from serving.suggestions.engine import Suggester
 
 KEY_COOKIE = "powerhall_key"
 LANGUAGES = ("zh-CN", "en")
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -36,20 +41,24 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def _profiles(request: Request) -> OnlineProfiles | None:
+async def _profiles(request: Request) -> OnlineProfiles | None:
     """None when the online store could not be opened: answers are then degraded."""
     return request.app.state.profiles
 
 
-def _metrics(request: Request) -> ServiceMetrics:
+async def _metrics(request: Request) -> ServiceMetrics:
     return request.app.state.metrics
 
 
-def _suggester(request: Request) -> Suggester:
+async def _suggester(request: Request) -> Suggester:
     return request.app.state.suggester
 
 
-def _now() -> datetime:
+async def _recorder(request: Request) -> AnswerRecorder:
+    return request.app.state.recorder
+
+
+async def _now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -58,6 +67,7 @@ SessionDep = Annotated[Session, Depends(_session)]
 ProfilesDep = Annotated[OnlineProfiles | None, Depends(_profiles)]
 MetricsDep = Annotated[ServiceMetrics, Depends(_metrics)]
 SuggesterDep = Annotated[Suggester, Depends(_suggester)]
+RecorderDep = Annotated[AnswerRecorder, Depends(_recorder)]
 NowDep = Annotated[datetime, Depends(_now)]
 """The request's time (aware UTC); tests override `_now` to move the clock."""
 
@@ -75,7 +85,13 @@ def _caller(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_key)],
     cookie: Annotated[str | None, Depends(_cookie_key)],
 ) -> Caller:
-    """The live key of the request (401 otherwise), counted against its rate limit (429)."""
+    """The live key of the request (401 otherwise), counted against its rate limit (429).
+
+    The lookup's connection goes back to the pool at once: a request must not hold one
+    while it waits for a worker thread (for the handler), or, with more requests in
+    flight than connections, threads would wait for connections held by requests that
+    wait for threads, until the pool's timeout.
+    """
     token = header or (bearer.credentials if bearer else None) or cookie
     if not token:
         raise api_error(
@@ -85,6 +101,7 @@ def _caller(
             headers={"WWW-Authenticate": "Bearer"},
         )
     caller = find_caller(session, token)
+    session.close()
     if caller is None:
         raise api_error(
             401,
@@ -108,11 +125,11 @@ def _caller(
 ApiKeyDep = Annotated[Caller, Depends(_caller)]
 
 
-def require_roles(*roles: Role | str) -> Callable[[Caller], Caller]:
+def require_roles(*roles: Role | str) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets only keys of `roles` through (403 otherwise)."""
     allowed = frozenset(Role(role) for role in roles)
 
-    def guard(caller: ApiKeyDep) -> Caller:
+    async def guard(caller: ApiKeyDep) -> Caller:
         if caller.role not in allowed:
             raise api_error(
                 403,
@@ -151,7 +168,7 @@ def preferred_language(accept_language: str | None) -> str:
     return LANGUAGES[0]
 
 
-def _language(
+async def _language(
     accept_language: Annotated[
         str | None, Header(description="zh-CN (default) or en.", examples=["en"])
     ] = None,
