@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,20 +59,28 @@ class BodySizeLimit:
     one is counted as it is read, and the route's body parsing raises the 413.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
+        """Path (without the root path) -> its own limit: routes that take bulk data."""
 
-    def _too_large(self) -> str:
-        return f"the request body is larger than {self.max_bytes} bytes"
+    def _limit(self, scope: Scope) -> int:
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        return self.larger.get(path.removeprefix(root) if root else path, self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
+        too_large = f"the request body is larger than {limit} bytes"
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            response = error_response(413, "payload_too_large", self._too_large())
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            response = error_response(413, "payload_too_large", too_large)
             await response(scope, receive, send)
             return
         received = 0
@@ -81,8 +90,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise api_error(413, "payload_too_large", self._too_large())
+                if received > limit:
+                    raise api_error(413, "payload_too_large", too_large)
             return message
 
         await self.app(scope, counted, send)

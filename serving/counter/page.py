@@ -24,6 +24,8 @@ from serving.counter.labels import DEFAULT_LANGUAGE, KEY_FORM, LABELS
 SERVING_DIR: Final = Path(__file__).resolve().parent.parent
 COOKIE_MAX_AGE_SECONDS: Final = 12 * 3600
 """A working day: a screen left on overnight asks for its key again."""
+WHATIF_SHARES: Final = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""The shares of use staff can move in the tariff what-if: big buttons, not a fine slider."""
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -64,6 +66,8 @@ def _screen(request: Request, hall: str, counter: str) -> HTMLResponse:
         "stream_url": f"{base}/stream",
         "session_url": f"{base}/sessions/{{session_id}}",
         "feedback_url": f"{root}/v1/suggestions/{{suggestion_id}}/feedback",
+        "simulate_url": f"{root}/v1/tariffs/simulate",
+        "shares": list(WHATIF_SHARES),
     }
     return templates.TemplateResponse(
         request,

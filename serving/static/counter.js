@@ -143,6 +143,148 @@
     return item;
   }
 
+  // The tariff what-if panel: bills per tariff now and with a share of evening use or
+  // EV charging moved to valley hours, from the simulate endpoint (the page's key cookie).
+  const whatif = { open: false, customerId: null, shift: { evening_share: 0, ev_share: 0 }, request: 0 };
+
+  function signedYuan(value) {
+    return value < 0 ? `-${yuan(-value)}` : yuan(value);
+  }
+
+  // [0, 1, ..., 5, 22, 23] -> "22:00–06:00": runs of hours, wrapping past midnight.
+  function hourRanges(hours) {
+    const set = new Set(hours);
+    if (set.size === 24) return "00:00–24:00";
+    const clock = (hour) => `${String(hour).padStart(2, "0")}:00`;
+    const runs = [];
+    for (let hour = 0; hour < 24; hour += 1) {
+      if (!set.has(hour) || set.has((hour + 23) % 24)) continue;
+      let end = hour;
+      while (set.has((end + 1) % 24)) end = (end + 1) % 24;
+      runs.push(`${clock(hour)}–${clock((end + 1) % 24)}`);
+    }
+    return runs.join(", ");
+  }
+
+  function pressShares() {
+    document.querySelectorAll("#whatif .shares").forEach((fieldset) => {
+      fieldset.querySelectorAll("button").forEach((button) => {
+        button.setAttribute("aria-pressed", String(Number(button.dataset.share) === whatif.shift[fieldset.dataset.shift]));
+      });
+    });
+  }
+
+  function shareButtons() {
+    document.querySelectorAll("#whatif .shares").forEach((fieldset) => {
+      const key = fieldset.dataset.shift;
+      fieldset.append(
+        ...config.shares.map((share) => {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "share";
+          button.dataset.share = String(share);
+          button.textContent = `${Math.round(share * 100)}%`;
+          button.addEventListener("click", () => {
+            whatif.shift = { ...whatif.shift, [key]: share };
+            pressShares();
+            simulate();
+          });
+          return button;
+        }),
+      );
+    });
+    pressShares();
+  }
+
+  function cell(text, value) {
+    const element = document.createElement("td");
+    element.textContent = text;
+    if (value !== null && value !== undefined) element.dataset.value = String(value);
+    return element;
+  }
+
+  function renderWhatif(answer) {
+    $("whatif-reason").textContent = answer.reason;
+    $("ev-shares").hidden = !answer.ev_charger;
+    setText($("whatif-moved"), `${number(answer.moved_kwh)} ${label("kwh_unit")}`);
+    setText($("whatif-valley"), hourRanges(answer.valley_hours));
+    $("whatif-rows").replaceChildren(
+      ...answer.tariffs.map((tariff) => {
+        const row = document.createElement("tr");
+        row.dataset.tariffId = tariff.tariff_id;
+        row.classList.toggle("current", tariff.current);
+        const name = document.createElement("th");
+        name.scope = "row";
+        name.textContent = tariff.name;
+        if (tariff.current) {
+          const tag = document.createElement("span");
+          tag.className = "tag";
+          tag.textContent = label("whatif_current");
+          name.append(" ", tag);
+        }
+        const saving = tariff.saving_shifted_cny;
+        const risk = tariff.bill_risk_cny;
+        row.append(
+          name,
+          cell(yuan(tariff.bill_cny), tariff.bill_cny),
+          cell(yuan(tariff.bill_shifted_cny), tariff.bill_shifted_cny),
+          cell(saving === null ? label("unknown") : signedYuan(saving), saving),
+          cell(risk === null || Math.round(risk) <= 0 ? label("unknown") : yuan(risk), risk),
+        );
+        return row;
+      }),
+    );
+  }
+
+  async function simulate() {
+    const request = (whatif.request += 1);
+    const status = $("whatif-status");
+    status.dataset.state = "loading";
+    status.textContent = label("whatif_loading");
+    try {
+      const response = await fetch(config.simulate_url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "Accept-Language": state.language },
+        body: JSON.stringify({ customer_id: whatif.customerId, shift: whatif.shift }),
+      });
+      if (!response.ok) throw new Error(`simulate: HTTP ${response.status}`);
+      const answer = await response.json();
+      if (request !== whatif.request) return; // a later choice is on its way
+      status.dataset.state = "done";
+      status.textContent = "";
+      renderWhatif(answer);
+    } catch (error) {
+      if (request !== whatif.request) return;
+      console.error(error);
+      status.dataset.state = "failed";
+      status.textContent = label("whatif_failed");
+    }
+  }
+
+  function openWhatif(open) {
+    whatif.open = open;
+    const toggle = $("whatif-toggle");
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.dataset.label = open ? "whatif_close" : "whatif_open";
+    toggle.textContent = label(toggle.dataset.label);
+    $("whatif-body").hidden = !open;
+    if (open) simulate();
+  }
+
+  // A new customer starts with nothing moved and the panel closed.
+  function resetWhatif(customerId) {
+    if (whatif.customerId === customerId) return;
+    whatif.customerId = customerId;
+    whatif.shift = { evening_share: 0, ev_share: 0 };
+    whatif.request += 1;
+    pressShares();
+    $("whatif-rows").replaceChildren();
+    $("whatif-reason").textContent = "";
+    $("whatif-status").textContent = "";
+    $("ev-shares").hidden = true;
+    openWhatif(false);
+  }
+
   function render(event) {
     const { session, answer } = event;
     $("waiting").hidden = true;
@@ -151,6 +293,7 @@
     notice.hidden = !(answer.degraded || answer.cold_start);
     notice.textContent = answer.degraded ? label("degraded") : answer.cold_start ? label("cold_start") : "";
     renderCustomer(session, answer.customer, answer.profile_summary);
+    resetWhatif(answer.customer.customer_id);
     renderRisks(answer.risks);
     const list = $("suggestion-list");
     if (answer.suggestions.length === 0) {
@@ -253,8 +396,12 @@
     localStorage.setItem(LANGUAGE_KEY, state.language);
     relabel();
     if (state.event) show(state.event);
+    if (whatif.open) simulate();
   });
 
+  $("whatif-toggle").addEventListener("click", () => openWhatif(!whatif.open));
+
+  shareButtons();
   relabel();
   connect();
 })();

@@ -1,0 +1,1 @@
+"""Tariff comparison and the what-if simulator: one customer's tariff advice on request."""
