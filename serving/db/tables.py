@@ -2,7 +2,8 @@
 what customers answered, real-time events and the audit trail.
 
 Every time is aware UTC. Ids of customers and suggestions are text, as in the contract.
-`versions/0001_core.py` creates exactly these tables (a test compares the two).
+`versions/0001_core.py` creates exactly these tables and `0003_preferences.py` adds the
+customers' preferences (a test compares the migrations with the models).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from serving.db.base import Base
@@ -23,7 +24,9 @@ NAME = String(32)
 
 
 class Customer(Base):
-    """The directory: one row per contract `customers` row, synced from the lake."""
+    """The directory: one row per contract `customers` row, synced from the lake, plus the
+    preferences the customer set through the API (`serving.preferences`), which the sync
+    never touches."""
 
     __tablename__ = "customers"
 
@@ -39,6 +42,8 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    peer_comparison: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Whether the app may compare the customer's use with similar homes (opt-out)."""
 
 
 class ApiKey(Base):
