@@ -150,7 +150,10 @@ def true_bills(
 
 def offer_examples(settings: Settings, catalogue: TariffCatalogue) -> pd.DataFrame:
     """Every past tariff offer with its forecast saving at the time, its profile snapshot,
-    its label (accepted) and the generator's acceptance probability where known (oracle)."""
+    its label (accepted) and the generator's acceptance probability where known (oracle).
+
+    A tariff suggestion whose item is the tariff in force is the advice to stay, not an
+    offer to switch: its answer says nothing about taking a saving, and is left out."""
     offers = read_table(
         settings.lake_dir,
         Table.SUGGESTION_OUTCOMES,
@@ -197,6 +200,7 @@ def offer_examples(settings: Settings, catalogue: TariffCatalogue) -> pd.DataFra
             )
         )
     examples = pd.concat(parts, ignore_index=True).dropna(subset=["saving_cny"])
+    examples = examples[examples["item_id"] != examples["current_tariff_id"]]
     examples["channel_counter"] = (examples["channel"] == str(Channel.COUNTER)).astype(float)
     examples["label"] = (examples["outcome"] == str(Outcome.ACCEPTED)).astype(int)
     examples = add_derived(with_snapshot(settings, examples))

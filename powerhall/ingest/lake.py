@@ -89,7 +89,13 @@ class LakeWriter:
         self._stage.mkdir(parents=True)
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
-        self._con.execute("SET enable_progress_bar = false")
+        # In a Jupyter kernel without ipywidgets DuckDB starts with the bar off and refuses
+        # any change to the setting, even to off: turn it off only where it is on.
+        (progress_bar,) = self._con.execute(
+            "SELECT current_setting('enable_progress_bar')"
+        ).fetchone() or (False,)
+        if progress_bar:
+            self._con.execute("SET enable_progress_bar = false")
         self._con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
         self._con.execute(f"SET temp_directory = {_quoted(self._stage / 'spill')}")
         return self

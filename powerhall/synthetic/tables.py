@@ -187,11 +187,13 @@ def suggestion_rows(chunk: Chunk) -> dict[str, np.ndarray]:
     return rows
 
 
-def _outcomes(rows: dict[str, np.ndarray], chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
-    """The recorded outcome (index into Outcome) and its delay in hours (NaN: none)."""
+def recorded_outcomes(p_accept: np.ndarray, response: np.ndarray, app: np.ndarray) -> np.ndarray:
+    """What was recorded of each suggestion (index into Outcome): accepted when its uniform
+    `response` falls below `p_accept`; otherwise the same draw, uniform again among the
+    non-accepting, picks declined or ignored at the counter, and clicked, dismissed or
+    ignored in the app. The closed-loop simulation answers its suggestions the same way."""
     outcomes = tuple(Outcome)
-    p, u, app = rows["p_accept"], rows["response"], rows["channel"] == APP
-    rest = (u - p) / np.maximum(1 - p, 1e-9)  # uniform again among the non-accepting
+    rest = (response - p_accept) / np.maximum(1 - p_accept, 1e-9)
     at_counter = np.where(
         rest < 0.85, outcomes.index(Outcome.DECLINED), outcomes.index(Outcome.IGNORED)
     )
@@ -200,9 +202,16 @@ def _outcomes(rows: dict[str, np.ndarray], chunk: Chunk) -> tuple[np.ndarray, np
         [outcomes.index(Outcome.CLICKED), outcomes.index(Outcome.DISMISSED)],
         outcomes.index(Outcome.IGNORED),
     )
-    outcome = np.where(
-        rows["accepted"], outcomes.index(Outcome.ACCEPTED), np.where(app, in_app, at_counter)
+    return np.where(
+        response < p_accept, outcomes.index(Outcome.ACCEPTED), np.where(app, in_app, at_counter)
     )
+
+
+def _outcomes(rows: dict[str, np.ndarray], chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
+    """The recorded outcome (index into Outcome) and its delay in hours (NaN: none)."""
+    outcomes = tuple(Outcome)
+    app = rows["channel"] == APP
+    outcome = recorded_outcomes(rows["p_accept"], rows["response"], app)
     delay = np.where(app, rows["delay_h"], rows["delay_h"] / 60)  # counter: minutes
     answered_day = rows["day"] + (rows["hour"] + delay) / 24
     too_late = answered_day >= chunk.last_day[rows["customer"]] + 1

@@ -119,16 +119,36 @@ def eligible(pop: Population) -> np.ndarray:
 
 def tip_acceptance(pop: Population, benefit: np.ndarray, usage: Usage, channel: int) -> np.ndarray:
     """(n, tips) true probability of acting on each tip when shown on `channel`."""
-    share = np.divide(
+    return acting_probability(
+        pop.responsiveness[:, None],
+        pop.price_sensitivity[:, None],
         benefit,
         usage.annual_cost_cny[:, None],
-        out=np.zeros_like(benefit),
-        where=usage.annual_cost_cny[:, None] > 0,
+        channel,
+    )
+
+
+def acting_probability(
+    responsiveness: np.ndarray,
+    price_sensitivity: np.ndarray,
+    benefit: np.ndarray,
+    annual_cost_cny: np.ndarray,
+    channel: int,
+) -> np.ndarray:
+    """True probability of acting on a suggestion worth `benefit` yuan a year to a customer
+    whose year costs `annual_cost_cny`, shown on `channel` (arrays broadcast). A suggestion
+    worth nothing is acted on too, rarely: the closed-loop simulation answers the kinds the
+    truth does not price this way, with a benefit of 0."""
+    share = np.divide(
+        benefit,
+        annual_cost_cny,
+        out=np.zeros(np.broadcast_shapes(np.shape(benefit), np.shape(annual_cost_cny))),
+        where=annual_cost_cny > 0,
     )
     z = (
         -3.0
-        + 3.0 * pop.responsiveness[:, None]
-        + 40.0 * pop.price_sensitivity[:, None] * np.clip(share, 0, 0.3)
+        + 3.0 * responsiveness
+        + 40.0 * price_sensitivity * np.clip(share, 0, 0.3)
         - 1.5 * (benefit <= 0)
         + (0.3 if channel == COUNTER else 0.0)
     )
