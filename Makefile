@@ -8,9 +8,10 @@ DATA      ?= data
 CUSTOMERS ?= 5000
 DAYS      ?= 730
 SEED      ?= 7
+MINUTES   ?= 5
 EXTRAS    ?= dev,redis,postgres,spark
 
-.PHONY: run test install pipeline models serve lint format bench clean
+.PHONY: run test install pipeline models serve lint format bench soak clean
 
 run: install pipeline models serve ## set up the demo on DATA (default data/) and serve it on :8000
 
@@ -57,6 +58,14 @@ bench: install ## speed benchmarks; each prints ratios measured in one run
 	$(BIN)/python benchmarks/bench_online.py
 	$(BIN)/python benchmarks/bench_score.py
 	$(BIN)/python benchmarks/bench_suggest.py
+	$(BIN)/python benchmarks/bench_tariff_simulate.py --data $(DATA)
+	$(BIN)/python benchmarks/bench_bill_forecast.py
+	$(BIN)/python benchmarks/bench_api.py $(if $(wildcard $(DATA)/lake),--data $(DATA))
+	$(BIN)/python benchmarks/bench_counter_screen.py $(if $(wildcard $(DATA)/lake),--data $(DATA))
+	$(BIN)/python benchmarks/bench_closed_loop.py
+
+soak: install ## MINUTES (default 5) of mixed traffic at 64 concurrent: errors, p50/p99 per route, memory growth
+	$(BIN)/python benchmarks/soak.py --minutes $(MINUTES) $(if $(wildcard $(DATA)/lake),--data $(DATA))
 
 clean: ## remove generated data and the MLflow store (keeps .venv)
 	rm -rf $(DATA)/raw $(DATA)/lake $(DATA)/quarantine $(DATA)/features $(DATA)/feast mlruns/mlflow.db mlruns/artifacts

@@ -64,6 +64,8 @@ class SuggestionKind(StrEnum):
     TIP = "tip"
     RETENTION = "retention"
     SERVICE_RECOVERY = "service_recovery"
+    PEER_COMPARISON = "peer_comparison"  # app only: use beside similar homes (never shaming)
+    BILL_ALERT = "bill_alert"  # this month's bill well above the usual, or a tier near
 
 
 class Outcome(StrEnum):

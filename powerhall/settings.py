@@ -55,6 +55,37 @@ class ContactPolicy(BaseModel):
     retention_churn_risk: float = Field(
         0.2, ge=0, le=1, description="Churn risk from which a C&I customer gets a retention offer."
     )
+    peer_comparison_ratio: float = Field(
+        1.2,
+        gt=1,
+        description="Use relative to the median of similar homes (the scores' peer_ratio) from "
+        "which the app compares a customer with them: 1.2 is 20 % more. Below it a "
+        "comparison tells the customer nothing worth a message.",
+    )
+    bill_alert_rise: float = Field(
+        0.3,
+        gt=0,
+        description="A month's forecast bill this far above the customer's usual bill (0.3 = "
+        "30 % more) raises a bill alert: the rise from which a bill is a shock.",
+    )
+    bill_alert_min_cny: float = Field(
+        30.0,
+        ge=0,
+        description="...and at least this many yuan above it, so that small bills do not "
+        "alert on a few yuan.",
+    )
+    bill_alert_tier_days: int = Field(
+        14,
+        ge=0,
+        description="A tier crossing forecast within this many days raises a bill alert.",
+    )
+
+    def bill_shock(self, bill_cny: float, usual_cny: float) -> bool:
+        """Whether a month's bill is far enough above the usual one to warn the customer
+        (the batch evaluation and the engine ask the same question)."""
+        return bill_cny >= usual_cny * (1 + self.bill_alert_rise) and (
+            bill_cny - usual_cny >= self.bill_alert_min_cny
+        )
 
 
 class Settings(BaseSettings):
@@ -79,9 +110,29 @@ class Settings(BaseSettings):
         "likely vacant and get no saving advice.",
     )
 
+    peer_min_group_size: int = Field(
+        30,
+        ge=2,
+        description="Comparable customers a peer group needs; a smaller group merges into the "
+        "next coarser one (see features.peers), so nobody is compared with a handful of homes.",
+    )
+
     contact_policy: ContactPolicy = Field(
         default_factory=ContactPolicy,
         description="Contact policy of suggestions and pushes (consent, caps, quiet hours).",
+    )
+    exploration_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Share of answers that explore (Thompson sampling over tips and tariffs "
+        "from the outcomes observed so far, see serving.suggestions.ranking), so that items "
+        "the models rank low or have never seen gather evidence; 0 turns exploration off.",
+    )
+    exploration_seed: int = Field(
+        0,
+        description="Seed of which answers explore and what they draw (decided per customer "
+        "and local day, so an answer is stable within a day).",
     )
 
     feature_store: Literal["embedded", "production"] = Field(
@@ -100,6 +151,14 @@ class Settings(BaseSettings):
     redis_connection: str = Field(
         "127.0.0.1:6379",
         description="Feast Redis connection string (production): host:port[,db=N][,password=..].",
+    )
+    online_store_timeout_seconds: float = Field(
+        0.25,
+        gt=0,
+        description="Longest the service waits for the Redis online store to connect or answer "
+        "one read or event push (retried once): past it the answer is served degraded, from "
+        "segment defaults, instead of holding the counter screen. Bulk loads keep redis-py's "
+        "own timeouts.",
     )
     materialize_batch_rows: int = Field(
         20_000, gt=0, description="Customers written to the online store per batch."
@@ -128,6 +187,12 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         64 * 1024, gt=0, description="Largest request body the API accepts (else 413)."
+    )
+    max_readings_body_bytes: int = Field(
+        1024 * 1024,
+        gt=0,
+        description="Largest body of POST /v1/tariffs/compare, which may carry a year of "
+        "hourly readings (about 0.4 MB as JSON).",
     )
     push_webhook_url: str = Field(
         "", description="The app push gateway's HTTP endpoint the dispatcher delivers to."

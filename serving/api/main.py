@@ -13,16 +13,20 @@ from serving.api.routes import (
     feedback,
     health,
     metrics,
+    preferences,
     reports,
+    tariffs,
 )
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(metrics.router)
 api_router.include_router(customers.router)
+api_router.include_router(preferences.router)
 api_router.include_router(feedback.router)
 api_router.include_router(events.router)
 api_router.include_router(reports.router)
 api_router.include_router(admin.router)
 api_router.include_router(counters.router)
 api_router.include_router(campaigns.router)
+api_router.include_router(tariffs.router)

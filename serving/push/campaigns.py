@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from features.online import OnlineProfiles, Profile
+from powerhall.contract import SuggestionKind
 from powerhall.errors import NotFoundError
 from serving.answers import customer_record
 from serving.auth import mask_account, mask_phone
@@ -42,7 +43,7 @@ OTHER_KIND: Final = "other_kind"
 OVER_LIMIT: Final = "over_limit"
 EXCLUSIONS: Final = (*RULES, NO_CANDIDATE, CLOSED, OTHER_KIND, OVER_LIMIT)
 """What the plan counts: the engine's policy rules, then the campaign's own reasons."""
-PER_CUSTOMER_ASK: Final = 4
+PER_CUSTOMER_ASK: Final = len(SuggestionKind)
 """Suggestions asked of the engine per customer: one per kind at most."""
 
 

@@ -1,4 +1,5 @@
-"""Candidates of one customer: tariff advice, tips, retention and service recovery.
+"""Candidates of one customer: tariff advice, tips, retention, service recovery, the
+peer comparison and the bill alert.
 
 Everything that does not depend on the customer (tip texts, tariff names, price facts) is
 prepared once in `Catalogue`; a request then only formats a few strings. Tips come from
@@ -8,7 +9,9 @@ evaluated live on the profile, the one path that builds a DataFrame.
 Safeguards (DESIGN.md): no tariff advice without enough readings (the answer says what is
 missing, on the counter); only tariffs of the customer's segment and region; "stay" is an
 answer; likely-vacant premises get no saving advice; a move to time-of-use shows its bill
-risk beside the saving.
+risk beside the saving; a peer comparison goes to the app only, speaks of "similar
+homes" and is never made for likely-vacant premises (nor, by the batch peer groups, for
+very small users or against a small group).
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Final
 
 import pandas as pd
 
+from features.peers import shared_attributes
 from powerhall.contract import Segment, SuggestionKind
 from powerhall.settings import ContactPolicy
 from powerhall.tariffs import TariffCatalogue
@@ -32,8 +37,10 @@ from serving.suggestions import texts
 from serving.suggestions.features import number
 from serving.suggestions.model import Channel, CustomerRecord
 from serving.suggestions.ranking import (
+    DEFAULT_PEER_RESPONSE,
     DEFAULT_TARIFF_ACCEPTANCE,
     DEFAULT_TIP_ACCEPTANCE,
+    BillFigures,
     Candidate,
     Evidence,
 )
@@ -52,6 +59,8 @@ VACANT_KWH_365D: Final = 300.0
 MIN_SWITCH_SAVING_CNY: Final = 50.0
 """Without the scores' own advice, a smaller saving than this is a 'stay'."""
 RETENTION_ITEM: Final = "retention-account-review"
+PEER_ITEM: Final = "peer-comparison"
+"""One item: the repeat and decline rules pace it (at most monthly), whatever the figures."""
 LIVE_TIPS_CACHE: Final = 65_536
 """Profiles whose live tips are kept (a few hundred bytes each)."""
 C_AND_I: Final = frozenset({Segment.COMMERCIAL, Segment.INDUSTRIAL})
@@ -171,6 +180,8 @@ class Request:
     """What the features are: the customer's own profile (SCORES), or nothing known yet."""
     degraded: bool = False
     """The profile could not be read: say nothing about the customer's tariff."""
+    today: date | None = None
+    """The customer's local date: a bill forecast alerts only in its own month."""
 
     def id(self, kind: str, item_id: str) -> str:
         return suggestion_id(self.customer.customer_id, kind, item_id)
@@ -456,6 +467,171 @@ def _recovery(
     )
 
 
+def peer_candidates(req: Request) -> list[Candidate]:
+    """The customer's use beside similar homes, on the app, when it is at least the
+    policy's `peer_comparison_ratio` of their median (the batch scores' peer columns)."""
+    features, lang = req.features, req.language
+    ratio = number(features, "peer_ratio")
+    median = number(features, "peer_median_kwh_30d")
+    efficient = number(features, "peer_efficient_kwh_30d")
+    size = number(features, "peer_group_size")
+    group = features.get("peer_group")
+    if (
+        req.channel is not Channel.APP
+        or ratio is None
+        or median is None
+        or efficient is None
+        or size is None
+        or not isinstance(group, str)
+        or ratio < req.policy.peer_comparison_ratio
+    ):
+        return []
+    t = texts.PEER["home" if req.customer.segment == Segment.RESIDENTIAL else "business"]
+    peers = t["peers"][lang]
+    pct = f"{(ratio - 1) * 100:.0f}"
+    reasons = [
+        req.reason(
+            "peer_use", kwh=texts.kwh(ratio * median), median=texts.kwh(median), peers=peers
+        ),
+        req.reason("peer_group", n=f"{size:,.0f}", attributes=_shared(group, lang), peers=peers),
+    ]
+    saving = _peer_saving(features, (ratio - 1) * median)
+    if saving is not None:
+        reasons.append(req.reason("peer_saving", saving=texts.yuan(saving), peers=peers))
+    kind = SuggestionKind.PEER_COMPARISON
+    return [
+        Candidate(
+            suggestion_id=req.id(kind, PEER_ITEM),
+            kind=kind,
+            item_id=PEER_ITEM,
+            title=t["title"][lang],
+            message=t["message"][lang].format(pct=pct, efficient=texts.kwh(efficient)),
+            script=t["script"][lang].format(pct=pct),
+            reasons=tuple(reasons),
+            evidence=Evidence.SCORES,
+            probability=DEFAULT_PEER_RESPONSE,
+            saving_cny=saving,
+        )
+    ]
+
+
+def _shared(group: str, language: str) -> str:
+    """What the peer group shares with the customer beyond the segment, in words."""
+    words = (texts.PEER_ATTRIBUTES[name][language] for name in shared_attributes(group))
+    return texts.PEER_ATTRIBUTE_SEPARATOR[language].join(words)
+
+
+def _peer_saving(features: dict[str, Any], excess_kwh_a_month: float) -> float | None:
+    """Yuan a year at the customer's own mean price (the last year's bills over its kWh)."""
+    bill = number(features, "avg_bill_cny_365d")
+    bills = number(features, "bills_365d")
+    kwh = number(features, "kwh_365d")
+    if bill is None or bills is None or kwh is None or kwh <= 0:
+        return None
+    return round(12 * excess_kwh_a_month * bill * bills / kwh, 2)
+
+
+BILL_REASONS: Final = {
+    "tier": "bill_tier",
+    "cooling": "bill_cooling",
+    "heating": "bill_heating",
+    "ev": "bill_ev",
+    "evening": "bill_evening",
+    "higher_use": "bill_higher_use",
+}
+"""The batch's bill reason codes (`training.bill_forecast.Reason`) -> their phrase."""
+
+
+def bill_alert_candidates(req: Request) -> list[Candidate]:
+    """A warning while the month can still change: the batch forecast of this month's bill
+    is a shock against the usual bill (`ContactPolicy.bill_shock`), or the next tier is
+    forecast within `bill_alert_tier_days`; with its band and its likely reasons. A forecast
+    of another month than the customer's current one says nothing."""
+    features, lang, policy, today = req.features, req.language, req.policy, req.today
+    bill = number(features, "bill_forecast_cny")
+    if today is None or bill is None or features.get("bill_forecast_month") != f"{today:%Y-%m}":
+        return []
+    usual = number(features, "bill_usual_cny")
+    tier = number(features, "tier_next")
+    cross = _day(features.get("tier_cross_date"))
+    near = (
+        tier is not None
+        and cross is not None
+        and today <= cross <= today + timedelta(days=policy.bill_alert_tier_days)
+    )
+    if not near and (usual is None or not policy.bill_shock(bill, usual)):
+        return []
+    reasons = _bill_reasons(req, features.get("bill_alert_reason"))
+    p10, p90 = number(features, "bill_forecast_p10_cny"), number(features, "bill_forecast_p90_cny")
+    if p10 is not None and p90 is not None:
+        reasons.append(req.reason("bill_forecast", p10=texts.yuan(p10), p90=texts.yuan(p90)))
+    t = texts.BILL
+    values = {
+        "bill": texts.yuan(bill),
+        "usual": "" if usual is None else t["usual"][lang].format(usual=texts.yuan(usual)),
+    }
+    script_usual = "" if usual is None else t["script_usual"][lang].format(usual=texts.yuan(usual))
+    if near and tier is not None and cross is not None:
+        values |= {"date": texts.day(cross, lang), "tier": texts.tier(int(tier), lang)}
+        title = t["tier_title"][lang].format(**values)
+        message = t["tier_message"][lang].format(**values)
+        script = t["tier_script"][lang].format(**values | {"usual": script_usual})
+    else:
+        title = t["title"][lang]
+        message = t["message"][lang].format(**values)
+        script = t["script"][lang].format(**values | {"usual": script_usual})
+    causes = [text for code, text in reasons if code not in ("bill_forecast", "bill_tier")]
+    if causes:
+        message += t["why"][lang].format(reason=causes[0])
+    kind, month = SuggestionKind.BILL_ALERT, f"{today:%Y-%m}"
+    return [
+        Candidate(
+            suggestion_id=req.id(kind, f"bill-{month}"),
+            kind=kind,
+            item_id=f"bill-{month}",
+            title=title,
+            message=message,
+            script=script,
+            reasons=tuple(reasons),
+            evidence=req.evidence,
+            probability=1.0,  # a forecast to know of, not an offer to accept
+            bill=BillFigures(bill, p10, p90, usual),
+        )
+    ]
+
+
+def _day(value: Any) -> date | None:
+    """An ISO date of the scores ('2026-09-12'); None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        logger.warning("unreadable date %r in the bill forecast", value)
+        return None
+
+
+def _bill_reasons(req: Request, raw: Any) -> list[tuple[str, str]]:
+    """The batch's `bill_alert_reason` JSON as phrased reasons (unknown codes skipped)."""
+    if not isinstance(raw, str):
+        return []
+    try:
+        items = [(str(i["code"]), float(i["value"])) for i in json.loads(raw)]
+    except (TypeError, KeyError, ValueError) as exc:
+        logger.warning("unreadable bill_alert_reason %r: %s", raw, exc)
+        return []
+    found = []
+    for code, value in items:
+        phrase = BILL_REASONS.get(code)
+        if phrase is None:
+            continue
+        if code == "tier":
+            found.append(req.reason(phrase, tier=texts.tier(int(value), req.language)))
+        else:
+            found.append(req.reason(phrase, pct=texts.percent(value)))
+    return found
+
+
 def candidates(
     req: Request, catalogue: Catalogue, tips: Tips, tip_evidence: Evidence
 ) -> list[Candidate]:
@@ -463,4 +639,6 @@ def candidates(
     found = [] if req.degraded else tariff_candidates(req, catalogue)
     if advice(req.features, req.customer.tariff_id) != Advice.VACANT:
         found += tip_candidates(req, catalogue, tips, tip_evidence)
+        found += peer_candidates(req)
+    found += bill_alert_candidates(req)
     return found + retention_candidates(req) + recovery_candidates(req)

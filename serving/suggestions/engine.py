@@ -3,13 +3,15 @@
 `build_suggester` does the slow work once (catalogues, tariff facts, segment defaults,
 champion models); `Suggester.suggest` then reads the batch scores already in the profile,
 formats a few texts and applies the contact policy. Two paths cost more and run only
-when they must: the tips catalogue evaluated live (the scores have no `top_tips`, or a
-cold start) and online scoring (a real-time event arrived after the batch scores).
+when they must: the tips catalogue evaluated live (the scores have no `top_tips`, a cold
+start, or one of the exploring answers, see `ranking.Exploration`) and online scoring (a
+real-time event arrived after the batch scores).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -22,6 +24,7 @@ from powerhall.tips import load_tips
 from serving.suggestions.candidates import Catalogue, Request, Tips, candidates, scored_tips
 from serving.suggestions.champions import Champions
 from serving.suggestions.defaults import SegmentProfiles, segment_profiles
+from serving.suggestions.evidence import observed_outcomes
 from serving.suggestions.features import number
 from serving.suggestions.model import (
     Answer,
@@ -33,7 +36,7 @@ from serving.suggestions.model import (
     Suggestion,
 )
 from serving.suggestions.policy import Context, apply_policy
-from serving.suggestions.ranking import Evidence, Ranked, rank
+from serving.suggestions.ranking import Candidate, Evidence, Exploration, Ranked, rank
 from serving.suggestions.risks import CHURN, COMPLAINT, RiskScore, batch_risks
 from serving.suggestions.texts import LANGUAGES
 from training import tracking
@@ -84,12 +87,15 @@ class Suggester:
         timezone: str,
         defaults: SegmentProfiles,
         champions: Champions,
+        exploration: Exploration | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.policy = policy
         self.zone = ZoneInfo(timezone)
         self.defaults = defaults
         self.champions = champions
+        self.exploration = exploration
+        """None: every answer ranks by expected value (see `ranking.Exploration`)."""
         self._failures: dict[str, str] = {}
 
     @property
@@ -141,6 +147,8 @@ class Suggester:
             features = profile.features
             risks, versions = self._risks(customer, profile, now)
             tips, tip_evidence = self._tips(customer, features)
+            if self.explores(customer, now):
+                tips = self._every_eligible_tip(customer, features, tips)
             evidence = Evidence.SCORES
         request = Request(
             customer=customer,
@@ -151,8 +159,11 @@ class Suggester:
             risks=risks,
             evidence=evidence,
             degraded=degraded,
+            today=now.astimezone(self.zone).date(),
         )
-        ranked = rank(candidates(request, self.catalogue, tips, tip_evidence))
+        ranked = self.rank(
+            candidates(request, self.catalogue, tips, tip_evidence), customer=customer, now=now
+        )
         complaint = risks.get(COMPLAINT)
         verdict = apply_policy(
             ranked,
@@ -184,6 +195,34 @@ class Suggester:
                 "unavailable" if degraded else "new" if cold_start else "customer",
             ),
         )
+
+    def answer_key(self, customer: CustomerRecord, now: datetime) -> str:
+        """What an answer's exploration is decided by: the customer and their local day."""
+        return f"{customer.customer_id}/{now.astimezone(self.zone).date().isoformat()}"
+
+    def explores(self, customer: CustomerRecord, now: datetime) -> bool:
+        """Whether this customer's answers explore today."""
+        return self.exploration is not None and self.exploration.explores(
+            self.answer_key(customer, now)
+        )
+
+    def rank(
+        self, found: Sequence[Candidate], *, customer: CustomerRecord, now: datetime
+    ) -> list[Ranked]:
+        """The candidates best first, before the contact policy: by expected value, or in an
+        exploring answer by Thompson draws (`ranking.rank`). A subclass that orders them
+        otherwise keeps every other part of the engine, which is how the closed-loop
+        simulation compares rankings on the same candidates and contact policy."""
+        return rank(found, self.exploration, self.answer_key(customer, now))
+
+    def _every_eligible_tip(
+        self, customer: CustomerRecord, features: dict[str, Any], tips: Tips
+    ) -> Tips:
+        """The ranker's tips, then every other tip the catalogue finds eligible on the
+        profile: in an exploring answer the tips the ranker left out gather evidence too."""
+        have = {tip_id for tip_id, _, _ in tips}
+        live = self.catalogue.live_tips(features, customer.segment, customer.tariff_id)
+        return [*tips, *((tip_id, None, saving) for tip_id, saving in live if tip_id not in have)]
 
     def _risks(
         self, customer: CustomerRecord, profile: Profile, now: datetime
@@ -260,13 +299,22 @@ def _suggestion(ranked: Ranked, rank_: int) -> Suggestion:
 
 def build_suggester(settings: Settings, *, tracking_uri: str | None = None) -> Suggester:
     """Everything loaded once: tips and tariffs, policy, segment defaults, champions (from
-    `tracking_uri`, default `training.tracking`'s: MLFLOW_TRACKING_URI or ./mlruns)."""
+    `tracking_uri`, default `training.tracking`'s: MLFLOW_TRACKING_URI or ./mlruns), and
+    the outcomes observed so far for the exploration share of answers."""
+    exploration = None
+    if settings.exploration_share > 0:
+        exploration = Exploration(
+            settings.exploration_share,
+            seed=settings.exploration_seed,
+            observed=observed_outcomes(settings.lake_dir),
+        )
     suggester = Suggester(
         catalogue=Catalogue(load_tips(), load_catalogue()),
         policy=settings.contact_policy,
         timezone=settings.timezone,
         defaults=segment_profiles(settings),
         champions=Champions(),
+        exploration=exploration,
     )
     tracking.configure(tracking_uri)
     loaded = suggester.reload_models()

@@ -51,12 +51,15 @@ class Feedback:
 
 @dataclass(frozen=True)
 class ContactHistory:
-    """What the caller read from the database for one customer (last 365 days)."""
+    """What the caller read from the database for one customer: what was shown, answered
+    and pushed in the last 365 days, and the kinds they opted out of."""
 
     shown: tuple[Shown, ...] = ()
     outcomes: tuple[Feedback, ...] = ()
     pushes: tuple[datetime, ...] = ()
     """App pushes queued or delivered."""
+    opted_out: frozenset[str] = frozenset()
+    """Suggestion kinds the customer asked not to receive (`serving.preferences`)."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Rules run in a fixed order and a candidate is counted once, under the first rule that
 removes it, so the counts add up to what was removed:
 1. app only, about the customer: `no_app`, `no_consent`, `quiet_hours` remove everything;
-2. about the item: `accepted` (an accepted item is never offered again; an accepted
+2. about the item: `opted_out` (a kind the customer asked not to receive, on every
+   channel), `accepted` (an accepted item is never offered again; an accepted
    tariff silences tariff offers for `accepted_tariff_days`), `declined_kind` (a kind
    declined or dismissed within `declined_days`), `recently_shown` (the same suggestion
    shown within `repeat_days`, except within `repeat_grace_minutes`: the same visit);
@@ -30,6 +31,7 @@ from serving.suggestions.model import Channel, ContactHistory, CustomerRecord
 NO_APP: Final = "no_app"
 NO_CONSENT: Final = "no_consent"
 QUIET_HOURS: Final = "quiet_hours"
+OPTED_OUT: Final = "opted_out"
 ACCEPTED: Final = "accepted"
 DECLINED_KIND: Final = "declined_kind"
 RECENTLY_SHOWN: Final = "recently_shown"
@@ -40,6 +42,7 @@ RULES: Final = (
     NO_APP,
     NO_CONSENT,
     QUIET_HOURS,
+    OPTED_OUT,
     ACCEPTED,
     DECLINED_KIND,
     RECENTLY_SHOWN,
@@ -150,7 +153,9 @@ def apply_policy(
     kept: list[OfferT] = []
     kinds: set[str] = set()
     for c in remaining:
-        if (c.kind, c.item_id) in accepted_items or (
+        if c.kind in history.opted_out:
+            rule = OPTED_OUT
+        elif (c.kind, c.item_id) in accepted_items or (
             tariff_accepted and c.kind == SuggestionKind.TARIFF
         ):
             rule = ACCEPTED

@@ -6,18 +6,29 @@ Expected value is in yuan a year so that kinds compare on one scale:
 - retention: the account's yearly margin (`RETAIL_MARGIN` of its yearly bill) times the
   churn probability, the value a successful retention keeps;
 - service recovery: `COMPLAINT_COST_CNY` times the probability of a complaint, which a
-  recent outage or complaint raises to at least `EVENT_COMPLAINT_PROBABILITY`.
+  recent outage or complaint raises to at least `EVENT_COMPLAINT_PROBABILITY`;
+- peer comparison: the yuan a year the customer would save using as much as the median
+  of similar homes, times `DEFAULT_PEER_RESPONSE`;
+- bill alert: the yuan this month's forecast bill is above the usual one, the surprise the
+  warning spares (it is timely and rare: a month's shock ranks with a year's saving).
+
+A small share of answers explores instead (`Exploration`, `POWERHALL_EXPLORATION_SHARE`):
+a model only learns about the items it shows, so without it a tip the ranker scores low
+would never be shown again, nor a new one ever be.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Sequence
+import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from powerhall.contract import SuggestionKind
+from powerhall.errors import ContractError
 
 DEFAULT_TARIFF_ACCEPTANCE: Final = 0.1
 """Acceptance of a tariff offer when the acceptance model gave none: a cautious prior."""
@@ -29,6 +40,13 @@ COMPLAINT_COST_CNY: Final = 300.0
 """Handling, escalation and the hotline's regulated metrics: what one complaint costs."""
 EVENT_COMPLAINT_PROBABILITY: Final = 0.5
 """After a recent outage or complaint, a complaint is at least this likely."""
+DEFAULT_PEER_RESPONSE: Final = 0.1
+"""Share of the gap to similar homes' median that a comparison closes: a cautious prior.
+On a home 30 % above its peers it is worth about 2 % of the bill, the average reduction
+measured for home energy reports (Allcott 2011, "Social norms and energy conservation")."""
+PEER_CONFIDENCE: Final = 0.7
+"""The peer figures are measured on at least `peer_min_group_size` homes, but how alike
+"similar homes" are is not: as sure as a tip the ranker scored on the customer's profile."""
 
 
 class Evidence(StrEnum):
@@ -53,6 +71,16 @@ UNBANDED_CONFIDENCE: Final = 0.5
 
 
 @dataclass(frozen=True)
+class BillFigures:
+    """A bill alert's month: the forecast bill with its P10-P90 band, and the usual bill."""
+
+    forecast_cny: float
+    p10_cny: float | None
+    p90_cny: float | None
+    usual_cny: float | None
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A suggestion before ranking and the contact policy; texts already in one language."""
 
@@ -72,6 +100,8 @@ class Candidate:
     saving_p90_cny: float | None = None
     yearly_bill_cny: float | None = None
     """Retention: the account's yearly bill."""
+    bill: BillFigures | None = None
+    """Bill alert: the month's forecast and usual bills."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +126,9 @@ class Ranked:
 def expected_value(candidate: Candidate) -> float:
     """Yuan a year the suggestion is expected to be worth (see the module doc)."""
     p = candidate.probability
+    if candidate.kind == SuggestionKind.BILL_ALERT and candidate.bill is not None:
+        bill = candidate.bill
+        return max(bill.forecast_cny - (bill.usual_cny or bill.forecast_cny), 0.0)
     if candidate.kind == SuggestionKind.RETENTION:
         return (candidate.yearly_bill_cny or 0.0) * RETAIL_MARGIN * p
     if candidate.kind == SuggestionKind.SERVICE_RECOVERY:
@@ -109,7 +142,9 @@ def confidence(candidate: Candidate) -> float:
     """How sure the engine is of the suggestion's numbers, 0-1.
 
     A tariff saving: one minus the P10-P90 band's width relative to its size; a tip: by
-    its evidence; a recovery after an event: certain; otherwise the model's probability.
+    its evidence; a peer comparison: `PEER_CONFIDENCE`; a bill alert: one minus its
+    bill's P10-P90 width relative to its size; a recovery after an event: certain;
+    otherwise the model's probability.
     """
     if candidate.kind == SuggestionKind.TARIFF:
         low, high = candidate.saving_p10_cny, candidate.saving_p90_cny
@@ -118,6 +153,13 @@ def confidence(candidate: Candidate) -> float:
         return _unit(1 - (high - low) / (abs(high) + abs(low)))
     if candidate.kind == SuggestionKind.TIP:
         return TIP_CONFIDENCE.get(candidate.evidence, UNBANDED_CONFIDENCE)
+    if candidate.kind == SuggestionKind.PEER_COMPARISON:
+        return PEER_CONFIDENCE
+    if candidate.kind == SuggestionKind.BILL_ALERT and candidate.bill is not None:
+        low, high = candidate.bill.p10_cny, candidate.bill.p90_cny
+        if low is None or high is None or low + high <= 0:
+            return UNBANDED_CONFIDENCE
+        return _unit(1 - (high - low) / (high + low))
     if candidate.evidence is Evidence.EVENT:
         return 1.0
     return _unit(candidate.probability)
@@ -127,7 +169,75 @@ def _unit(value: float) -> float:
     return 0.0 if math.isnan(value) else min(max(value, 0.0), 1.0)
 
 
-def rank(candidates: Sequence[Candidate]) -> list[Ranked]:
-    """Best expected value first; ties keep the order the candidates were made in."""
+EXPLORED_KINDS: Final = frozenset({SuggestionKind.TARIFF, SuggestionKind.TIP})
+"""Kinds whose probability is the customer's acceptance of a saving: what exploration draws.
+The others' probability is a risk (retention, service recovery) or a prior on a response
+that is not an acceptance (peer comparison), which a Beta of acceptances cannot replace."""
+
+Arm = tuple[str, str]
+"""(kind, item id): the unit exploration keeps outcomes of, e.g. ("tip", "tip-ac-26c")."""
+
+
+def _unit_hash(*parts: object) -> int:
+    """A stable 64-bit integer of `parts` (Python's `hash` changes between processes)."""
+    text = "/".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+class Exploration:
+    """Thompson sampling over suggestion items, in a share of answers.
+
+    Each item has a Beta(1 + accepted, 1 + shown - accepted) posterior of its acceptance
+    from the outcomes observed so far (an item never shown: the uniform Beta(1, 1)). An
+    exploring answer orders tariff and tip candidates by their yuan saving times a draw
+    from their item's posterior instead of the models' acceptance, so that items the models
+    rank low, or have never seen, get shown and gather evidence; the others keep their
+    expected value. Whether an answer explores, and what it draws, is a pure function of
+    the seed and the answer's key (a customer and a local day): a counter screen refreshed
+    during a visit shows the same suggestions, and a test fixes them with the seed.
+    """
+
+    def __init__(
+        self, share: float, *, seed: int = 0, observed: Mapping[Arm, tuple[int, int]] | None = None
+    ) -> None:
+        if not 0 <= share <= 1:
+            raise ContractError(f"exploration share must be between 0 and 1, not {share}")
+        self.share = share
+        self.seed = seed
+        self.observed: dict[Arm, tuple[int, int]] = dict(observed or {})
+        """Arm -> (shown, accepted)."""
+        if bad := [arm for arm, (n, a) in self.observed.items() if not 0 <= a <= n]:
+            raise ContractError(f"observed outcomes need 0 <= accepted <= shown: {bad[:3]}")
+
+    def explores(self, key: str) -> bool:
+        """Whether the answer `key` explores: true for about `share` of keys."""
+        return self.share > 0 and _unit_hash(self.seed, "explore", key) / 2**64 < self.share
+
+    def draw(self, key: str, arms: Sequence[Arm]) -> list[float]:
+        """One acceptance per arm, drawn from its posterior; the same key draws the same."""
+        rng = random.Random(_unit_hash(self.seed, "draw", key))
+        draws = []
+        for arm in arms:
+            shown, accepted = self.observed.get(arm, (0, 0))
+            draws.append(rng.betavariate(1 + accepted, 1 + shown - accepted))
+        return draws
+
+
+def rank(
+    candidates: Sequence[Candidate], exploration: Exploration | None = None, key: str = ""
+) -> list[Ranked]:
+    """Best expected value first; ties keep the order the candidates were made in.
+
+    When `exploration` explores the answer `key`, tariffs and tips are ordered by their
+    saving times a Thompson draw of their acceptance (see `Exploration`); every answer
+    still reports the models' expected value.
+    """
     ranked = [Ranked(c, round(expected_value(c), 2), round(confidence(c), 3)) for c in candidates]
-    return sorted(ranked, key=lambda r: -r.expected_value)
+    if exploration is None or not exploration.explores(key):
+        return sorted(ranked, key=lambda r: -r.expected_value)
+    draws = exploration.draw(key, [(c.kind, c.item_id) for c in candidates])
+    order = [
+        max(c.saving_cny or 0.0, 0.0) * drawn if c.kind in EXPLORED_KINDS else r.expected_value
+        for c, r, drawn in zip(candidates, ranked, draws, strict=True)
+    ]
+    return [r for _, r in sorted(zip(order, ranked, strict=True), key=lambda pair: -pair[0])]

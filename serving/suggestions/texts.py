@@ -2,11 +2,14 @@
 
 Templates are `str.format` strings; amounts are whole yuan (`¥320`). Tips carry their own
 texts in the tips catalogue; these are the texts of the other kinds and of the reasons.
-Peer comparisons are never made here: a reason speaks of the customer's own use.
+The peer comparison (app only) speaks of "similar homes" (相似家庭) and "efficient similar
+homes", never of neighbours, rankings or waste (DESIGN.md: peer comparisons never shame),
+states the figures plainly and points to what helps.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
 
 from powerhall.tips import Language
@@ -128,6 +131,97 @@ RECOVERY: Final[dict[str, Texts]] = {
     },
 }
 
+PEER: Final[dict[str, Texts]] = {
+    "home": {
+        "peers": {ZH: "相似家庭", EN: "similar homes"},
+        "title": {ZH: "您家与相似家庭的用电对比", EN: "Your use beside similar homes"},
+        "message": {
+            ZH: "近三个月，您比相似家庭多用 {pct}%；节能家庭每月约 {efficient} 度。"
+            "一些简单的用电习惯调整，或许就能帮您省下电费。",
+            EN: "Over the last three months you used {pct} % more than similar homes; "
+            "efficient similar homes use about {efficient} kWh a month. A few simple "
+            "changes may lower your bill.",
+        },
+        "script": {
+            ZH: "客户用电比相似家庭多 {pct}%：可介绍节能建议，不评价客户的用电习惯。",
+            EN: "The customer uses {pct} % more than similar homes: offer saving tips "
+            "without judging their habits.",
+        },
+    },
+    "business": {
+        "peers": {ZH: "同类用户", EN: "similar businesses"},
+        "title": {ZH: "与同类用户的用电对比", EN: "Your use beside similar businesses"},
+        "message": {
+            ZH: "近三个月，贵单位比同类用户多用 {pct}%；节能的同类用户每月约 {efficient} 度。"
+            "我们可以帮您找出节电空间。",
+            EN: "Over the last three months you used {pct} % more than similar businesses; "
+            "efficient similar businesses use about {efficient} kWh a month. We can help you "
+            "find where to save.",
+        },
+        "script": {
+            ZH: "客户用电比同类用户多 {pct}%：可介绍节能建议，不评价客户的用电方式。",
+            EN: "The customer uses {pct} % more than similar businesses: offer saving tips "
+            "without judging how they use power.",
+        },
+    },
+}
+"""Peer comparison texts by audience: residential customers are compared with homes,
+commercial and industrial ones with businesses."""
+
+PEER_ATTRIBUTES: Final[Texts] = {
+    "region": {ZH: "同地区", EN: "in your region"},
+    "electric_heating": {ZH: "同样使用电取暖", EN: "heating with electricity like you"},
+    "no_electric_heating": {ZH: "同样不用电取暖", EN: "not heating with electricity, like you"},
+    "capacity": {ZH: "合同容量相近", EN: "with a similar contracted capacity"},
+}
+"""What a peer group shares with the customer beyond the segment (`features.peers`)."""
+PEER_ATTRIBUTE_SEPARATOR: Final = {ZH: "、", EN: ", "}
+
+BILL: Final[Texts] = {
+    "title": {ZH: "本月电费提醒", EN: "This month's bill"},
+    "tier_title": {ZH: "预计 {date}进入第{tier}档电价", EN: "Tier {tier} prices from about {date}"},
+    "tier_message": {
+        ZH: "按当前用电，预计 {date}进入第{tier}档，本月电费约 ¥{bill}{usual}。",
+        EN: "At your current use you will reach tier {tier} around {date}; this month's bill "
+        "is likely about ¥{bill}{usual}.",
+    },
+    "message": {
+        ZH: "按当前用电，本月电费约 ¥{bill}{usual}。",
+        EN: "At your current use, this month's bill is likely about ¥{bill}{usual}.",
+    },
+    "usual": {ZH: "（通常 ¥{usual}）", EN: " (usually ¥{usual})"},
+    "why": {ZH: "可能的原因：{reason}。", EN: " The likely reason: {reason}."},
+    "script": {
+        ZH: "客户本月电费预计约 {bill} 元{usual}，可提醒客户留意用电，并介绍节能建议。",
+        EN: "The customer's bill this month is likely about {bill} yuan{usual}: mention it "
+        "and offer saving tips.",
+    },
+    "tier_script": {
+        ZH: "客户预计 {date}进入第{tier}档电价，本月电费约 {bill} 元{usual}，可提醒客户留意用电。",
+        EN: "The customer reaches tier {tier} prices around {date}; this month's bill is likely "
+        "about {bill} yuan{usual}: mention it.",
+    },
+    "script_usual": {ZH: "（通常 {usual} 元）", EN: " (usually {usual} yuan)"},
+}
+"""The bill alert: this month's forecast bill, the tier ahead, the likely reason."""
+
+TIER_NAMES: Final = {ZH: ("一", "二", "三", "四", "五")}
+"""Tiers are said 第一档, 第二档 ... in Chinese; in English by number."""
+MONTH_NAMES: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
 WHEN: Final[Texts] = {
     "today": {ZH: "今天", EN: "today"},
     "yesterday": {ZH: "昨天", EN: "yesterday"},
@@ -185,6 +279,48 @@ REASONS: Final[Texts] = {
         ZH: "未来90天流失风险 {pct}%",
         EN: "{pct} % risk of leaving in the next 90 days",
     },
+    "peer_use": {
+        ZH: "近三个月平均每月约 {kwh} 度，{peers}的中位数约 {median} 度",
+        EN: "about {kwh} kWh a month over the last three months; the median of {peers} is "
+        "about {median} kWh",
+    },
+    "peer_group": {
+        ZH: "对比对象：{n}户{attributes}的{peers}",
+        EN: "compared with {n} {peers}: {attributes}",
+    },
+    "peer_saving": {
+        ZH: "如用电与{peers}的中位数持平，每年约省 ¥{saving}",
+        EN: "using as much as the median of {peers} would save about ¥{saving} a year",
+    },
+    "bill_forecast": {
+        ZH: "按本月已用电量和近四周的用电规律预测，本月电费约 ¥{p10}–¥{p90}",
+        EN: "forecast from this month's use so far and the last four weeks: ¥{p10}-¥{p90} "
+        "this month",
+    },
+    "bill_tier": {
+        ZH: "本月部分电量将按第{tier}档电价计费",
+        EN: "part of this month's use is priced in tier {tier}",
+    },
+    "bill_cooling": {
+        ZH: "天气较热，空调用电增加，本月用电比平时多约{pct}%",
+        EN: "hotter weather: more air conditioning, about {pct} % more use than usual",
+    },
+    "bill_heating": {
+        ZH: "天气较冷，取暖用电增加，本月用电比平时多约{pct}%",
+        EN: "colder weather: more electric heating, about {pct} % more use than usual",
+    },
+    "bill_ev": {
+        ZH: "用电曲线显示有电动汽车充电，增加的用电{pct}%在充电时段",
+        EN: "your load curve shows EV charging; {pct} % of the extra use is in charging hours",
+    },
+    "bill_evening": {
+        ZH: "晚间（18–24点）用电比平时多约{pct}%，可能添置了新的用电设备",
+        EN: "evening use (18:00-24:00) about {pct} % above usual: perhaps a new appliance",
+    },
+    "bill_higher_use": {
+        ZH: "本月用电比平时多约{pct}%",
+        EN: "about {pct} % more use than usual this month",
+    },
 }
 
 CONDITIONS: Final[Texts] = {
@@ -225,8 +361,26 @@ def yuan(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def kwh(value: float) -> str:
+    """kWh to two significant digits, as 'about' promises (123.4 -> '120')."""
+    return f"{float(f'{value:.2g}'):,.0f}"
+
+
 def percent(share: float) -> str:
     return f"{share * 100:.0f}"
+
+
+def tier(number: int, language: str) -> str:
+    """'二' (as in 第二档) or '2'."""
+    names = TIER_NAMES.get(language)
+    return names[number - 1] if names and 1 <= number <= len(names) else str(number)
+
+
+def day(value: date, language: str) -> str:
+    """'9 月 12 日' or '12 September': a date as a bill reminder says it."""
+    if language == ZH:
+        return f"{value.month} 月 {value.day} 日"
+    return f"{value.day} {MONTH_NAMES[value.month - 1]}"
 
 
 def when(days: float, language: str) -> str:

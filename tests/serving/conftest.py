@@ -63,10 +63,16 @@ def serving_world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 @pytest.fixture
 def settings(serving_world: World, tmp_path: Path) -> Settings:
-    """A private copy of the session's data, and an empty SQLite database at head."""
+    """A private copy of the session's data, and an empty SQLite database at head. Answers
+    rank by expected value only: which answers explore depends on the day the tests run
+    (tests/serving/suggestions/test_exploration.py covers exploration)."""
     data = tmp_path / "data"
     shutil.copytree(serving_world.lake_dir.parent, data)
-    settings = Settings(data_dir=data, database_url=f"sqlite:///{tmp_path / 'service.db'}")
+    settings = Settings(
+        data_dir=data,
+        database_url=f"sqlite:///{tmp_path / 'service.db'}",
+        exploration_share=0,
+    )
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     with session_factory(engine)() as session:
@@ -77,7 +83,13 @@ def settings(serving_world: World, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def keys(settings: Settings) -> Keys:
-    engine = make_engine(settings.database_url)
+    return create_keys(settings.database_url)
+
+
+def create_keys(database_url: str) -> Keys:
+    """One key per role in the database at `database_url` (the fault tests bring their own
+    PostgreSQL database)."""
+    engine = make_engine(database_url)
     now = datetime.now(UTC)
     with session_factory(engine)() as session:
         tokens = {

@@ -132,3 +132,26 @@ def test_cli_scores_and_reports_the_versions(
     run = json.loads(result.stdout)
     assert set(run["models"]) == {"complaint"}
     assert pd.read_parquet(run["path"])["complaint_risk_30d"].notna().all()
+
+
+def test_every_run_writes_each_customers_peer_comparison(scored, settings: Settings) -> None:
+    """Whichever models ran: groups of at least the minimum size, the group's own median."""
+    table = pd.read_parquet(scored.path).set_index("customer_id")
+    compared = table[table["peer_group"].notna()]
+    assert len(compared) > len(table) / 2
+    assert compared["peer_group_size"].min() >= settings.peer_min_group_size
+    profiles = latest_profiles(settings).set_index("customer_id").loc[table.index]
+    monthly = profiles["avg_daily_kwh_90d"] * 30
+    np.testing.assert_allclose(
+        compared["peer_ratio"],
+        monthly[compared.index] / compared["peer_median_kwh_30d"],
+        atol=1e-3,  # both rounded: the ratio to 3 decimals, the median to 0.1 kWh
+    )
+    group, members = max(compared.groupby("peer_group"), key=lambda pair: len(pair[1]))
+    assert group.endswith("electric_heating"), "residential groups are split by heating"
+    assert len(members) == members["peer_group_size"].iloc[0]
+    assert members["peer_median_kwh_30d"].iloc[0] == pytest.approx(
+        monthly[members.index].median(), abs=0.05
+    )
+    vacant = profiles["avg_daily_kwh_90d"] < settings.tariff_vacant_kwh_per_day
+    assert table.loc[vacant[vacant].index, "peer_group"].isna().all()

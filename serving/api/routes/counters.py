@@ -29,6 +29,7 @@ from serving.api.deps import (
     MetricsDep,
     NowDep,
     ProfilesDep,
+    RecorderDep,
     SessionDep,
     SettingsDep,
     SuggesterDep,
@@ -43,6 +44,7 @@ from serving.counter.sessions import find_customer, get_session, open_session
 from serving.db.tables import CounterSession, Customer
 from serving.errors import ERROR_RESPONSES, api_error
 from serving.metrics import ServiceMetrics
+from serving.recorder import AnswerRecorder
 from serving.suggestions.engine import Suggester
 from serving.suggestions.model import Channel
 
@@ -98,6 +100,7 @@ class _Serving:
     caller: Caller
     suggester: Suggester
     profiles: OnlineProfiles | None
+    recorder: AnswerRecorder
     metrics: ServiceMetrics
     language: str
     now: datetime
@@ -108,11 +111,12 @@ def _serving(
     caller: ApiKeyDep,
     suggester: SuggesterDep,
     profiles: ProfilesDep,
+    recorder: RecorderDep,
     metrics: MetricsDep,
     language: LanguageDep,
     now: NowDep,
 ) -> _Serving:
-    return _Serving(request.url.path, caller, suggester, profiles, metrics, language, now)
+    return _Serving(request.url.path, caller, suggester, profiles, recorder, metrics, language, now)
 
 
 ServingDep = Annotated[_Serving, Depends(_serving)]
@@ -122,11 +126,12 @@ def _counter_answer(
     session: Session, serving: _Serving, row: CounterSession, customer: Customer, action: str
 ) -> CounterAnswer:
     """The counter answer for the session's customer, served the way every answer is
-    (recorded as shown, audited, committed with the session)."""
+    (the session committed, then the answer recorded as shown and audited)."""
     answer = serve_answer(
         session,
         suggester=serving.suggester,
         profiles=serving.profiles,
+        recorder=serving.recorder,
         metrics=serving.metrics,
         customer=customer,
         caller=serving.caller,

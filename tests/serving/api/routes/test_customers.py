@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,7 +17,9 @@ from powerhall.settings import Settings
 from serving.api.deps import _now, _profiles
 from serving.db.engine import make_engine, session_factory
 from serving.db.tables import AuditEntry, SuggestionServed
+from tests.features.lake import World
 from tests.serving.conftest import Keys
+from tests.serving.counter.conftest import serve
 from tests.serving.support import metric_value
 
 CUSTOMER = "C0000"
@@ -183,3 +188,49 @@ def test_an_unreachable_online_store_degrades_the_answer(client: TestClient, key
     assert response.json()["degraded"] is True
     assert response.json()["suggestions"]
     assert metric_value(client, "powerhall_degraded_answers_total", channel="counter") == before + 1
+
+
+def test_the_next_answer_does_not_repeat_what_was_shown(
+    client: TestClient, keys: Keys, settings: Settings
+) -> None:
+    """Answers are recorded by the batching recorder: the very next request reads them."""
+    url = f"/v1/customers/{CUSTOMER}/suggestions?channel=counter"
+    today = datetime.now(UTC)
+    client.app.dependency_overrides[_now] = lambda: today
+    first = client.get(url, headers=Keys.header(keys.admin)).json()
+    assert first["suggestions"]
+    client.app.dependency_overrides[_now] = lambda: today + timedelta(days=1)  # past the visit
+    second = client.get(url, headers=Keys.header(keys.admin)).json()
+    items = {(s["kind"], s["item_id"]) for s in first["suggestions"]}
+    assert not items & {(s["kind"], s["item_id"]) for s in second["suggestions"]}
+    assert second["excluded"]["recently_shown"] >= 1
+    assert len(_rows(settings, AuditEntry)) == 2
+
+
+def test_more_requests_in_flight_than_connections_and_threads_all_answer(
+    app: FastAPI, keys: Keys, settings: Settings, serving_world: World
+) -> None:
+    """100 requests at once: more than the pool's connections (50 on SQLite) and the 40
+    worker threads together. A request that kept its key check's connection while waiting
+    for a thread would leave threads waiting for connections until the pool's timeout
+    (503); every request is answered and recorded."""
+    in_flight = 100
+
+    async def ask_all(url: str) -> list[int]:
+        limits = httpx.Limits(max_connections=in_flight)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as http:
+            responses = await asyncio.gather(
+                *(
+                    http.get(
+                        f"/v1/customers/{serving_world.customers[i % 8]}/suggestions",
+                        headers=Keys.header(keys.admin),
+                    )
+                    for i in range(in_flight)
+                )
+            )
+        return [r.status_code for r in responses]
+
+    with serve(app) as url:
+        statuses = asyncio.run(ask_all(url))
+    assert statuses == [200] * in_flight
+    assert len(_rows(settings, AuditEntry)) == in_flight
