@@ -41,15 +41,16 @@ CustomerId = Annotated[str, Path(min_length=1, max_length=64, examples=["C000123
 INBOX_SIZE = 20
 
 
-def _visible_customer(
+def visible_customer(
     session: SessionDep,
     caller: Caller,
     customer_id: str,
-    channel: Channel,
+    channel: Channel | None,
     settings: SettingsDep,
     now: NowDep,
 ) -> Customer:
-    """The directory's customer, if this key may see them on `channel` (404/403 otherwise)."""
+    """The directory's customer, if this key may see them on `channel` (None: on any, as
+    the tariff routes ask), else 403 or 404. Every route that shows a customer asks here."""
     refusal = view_refusal(
         session,
         caller=caller,
@@ -113,7 +114,7 @@ def suggestions(
     A counter key needs the customer identified at a counter of its hall in the last
     30 minutes; an app key uses channel=app only.
     """
-    customer = _visible_customer(session, caller, customer_id, channel, settings, now)
+    customer = visible_customer(session, caller, customer_id, channel, settings, now)
     answer = serve_answer(
         session,
         suggester=suggester,
@@ -153,7 +154,7 @@ def inbox(
 ) -> Inbox:
     """The app's inbox: fresh suggestions from the engine, then earlier app suggestions
     the customer has not answered (accepted, declined or dismissed), newest first."""
-    customer = _visible_customer(session, caller, customer_id, Channel.APP, settings, now)
+    customer = visible_customer(session, caller, customer_id, Channel.APP, settings, now)
     answer = serve_answer(
         session,
         suggester=suggester,

@@ -16,7 +16,6 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from powerhall.tariffs import load_catalogue
-from serving.access import view_refusal
 from serving.answers import customer_public, read_profile
 from serving.api.deps import (
     ApiKeyDep,
@@ -26,10 +25,9 @@ from serving.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from serving.api.routes.customers import visible_customer
 from serving.audit import record_view
-from serving.auth import Caller
 from serving.db.tables import Customer
-from serving.directory import get_customer
 from serving.errors import ERROR_RESPONSES, api_error
 from serving.tariffs.schemas import CompareAnswer, CompareRequest, SimulateAnswer, SimulateRequest
 from serving.tariffs.simulator import (
@@ -86,26 +84,6 @@ async def _simulator(request: Request) -> TariffSimulator:
 SimulatorDep = Annotated[TariffSimulator, Depends(_simulator)]
 
 
-def _viewed_customer(
-    session: SessionDep, caller: Caller, customer_id: str, settings: SettingsDep, now: NowDep
-) -> Customer:
-    """The directory's customer, if this key may see them (403 or 404 otherwise)."""
-    refusal = view_refusal(
-        session,
-        caller=caller,
-        customer_id=customer_id,
-        channel=None,
-        now=now,
-        window_minutes=settings.counter_session_minutes,
-    )
-    if refusal is not None:
-        raise api_error(403, *refusal)
-    customer = get_customer(session, customer_id)
-    if customer is None:
-        raise api_error(404, "customer_not_found", f"no customer {customer_id}")
-    return customer
-
-
 def _terms(customer: Customer) -> Terms:
     return Terms(
         customer_id=customer.customer_id,
@@ -159,7 +137,7 @@ def compare(
         return simulator.compare(
             terms, prepare(frame, READINGS_CUSTOMER), tariffs, language=language
         )
-    customer = _viewed_customer(session, caller, body.customer_id, settings, now)
+    customer = visible_customer(session, caller, body.customer_id, None, settings, now)
     terms = _terms(customer)
     answer = simulator.compare(
         terms,
@@ -202,7 +180,7 @@ def simulate(
     their EV charging (the profile's detected charger, at the hours it charges) moved to
     valley hours; with the comparison's advice and the time-of-use bill risk if habits do
     not change. Audited; a counter key needs the customer identified in its hall."""
-    customer = _viewed_customer(session, caller, body.customer_id, settings, now)
+    customer = visible_customer(session, caller, body.customer_id, None, settings, now)
     terms = _terms(customer)
     profile = read_profile(profiles, customer.customer_id, now)
     has_ev = None if profile is None else profile.features.get("has_ev_charger")
