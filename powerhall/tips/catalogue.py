@@ -8,7 +8,7 @@ over the rows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from powerhall.errors import ContractError, NotFoundError, TipsError
-from powerhall.tips.schema import CatalogueFile, Condition, Tip
+from powerhall.tips.schema import CatalogueFile, Columns, Condition, Tip
 from powerhall.validation import describe_error, read_yaml_mapping
 
 SEGMENT: Final = "segment"
@@ -59,17 +59,8 @@ class TipCatalogue:
         """(customers x tips) whether a tip is meant for the customer: its segment, the
         catalogue's guards and the tip's conditions all hold; a missing feature fails."""
         self._require(profiles, [SEGMENT, *self.features()], "profiles")
-        guarded = np.ones(len(profiles), dtype=bool)
-        for guard in self.guards:
-            guarded &= guard.holds(profiles)
-        segment = profiles[SEGMENT].astype("string").to_numpy(dtype=object, na_value=None)
-        columns = {}
-        for tip in self:
-            ok = guarded & np.isin(segment, [str(s) for s in tip.segments])
-            for condition in tip.conditions:
-                ok &= condition.holds(profiles)
-            columns[tip.id] = ok
-        return pd.DataFrame(columns, index=profiles.index, columns=self.ids, dtype=bool)
+        eligible = self._eligible(Columns(profiles))
+        return pd.DataFrame(eligible, index=profiles.index, columns=self.ids, dtype=bool)
 
     def estimate_savings(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
         """(customers x tips) estimated yuan per year; 0 where a tip is not eligible or an
@@ -77,13 +68,46 @@ class TipCatalogue:
         (`powerhall.tips.facts.customer_prices`), indexed like `profiles`."""
         if not prices.index.equals(profiles.index):
             raise ContractError("prices: must be indexed like profiles (one row per customer)")
+        self._require(profiles, [SEGMENT, *self.features()], "profiles")
         facts = [f for tip in self for f in tip.saving.facts()]
         self._require(prices, list(dict.fromkeys(facts)), "prices")
-        eligible = self.eligible(profiles).to_numpy()
+        columns = Columns(profiles)
+        yuan = self._savings(columns, Columns(prices), self._eligible(columns))
+        return pd.DataFrame(yuan, index=profiles.index, columns=self.ids)
+
+    def savings_of_one(
+        self, profile: Mapping[str, Any], prices: Mapping[str, Any]
+    ) -> dict[str, float]:
+        """Yuan per year of each tip eligible for one customer (`profile` holds its
+        segment and features, `prices` its tariff's facts), in catalogue order. The same
+        rules as `estimate_savings`, without building frames: a fraction of a millisecond
+        instead of tens, for a request that needs the whole catalogue live."""
+        columns = Columns(profile)
+        eligible = self._eligible(columns)
+        yuan = self._savings(columns, Columns(prices), eligible)
+        return {
+            tip_id: float(y)
+            for tip_id, y, ok in zip(self.ids, yuan[0], eligible[0], strict=True)
+            if ok
+        }
+
+    def _eligible(self, profiles: Columns) -> np.ndarray:
+        guarded = np.ones(len(profiles), dtype=bool)
+        for guard in self.guards:
+            guarded &= guard.holds(profiles)
+        segment = profiles.strings(SEGMENT)
+        columns = []
+        for tip in self:
+            ok = guarded & np.isin(segment, [str(s) for s in tip.segments])
+            for condition in tip.conditions:
+                ok &= condition.holds(profiles)
+            columns.append(ok)
+        return np.column_stack(columns)
+
+    def _savings(self, profiles: Columns, prices: Columns, eligible: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             yuan = np.column_stack([tip.saving.yuan(profiles, prices) for tip in self])
-        yuan = np.where(eligible & np.isfinite(yuan), np.clip(yuan, 0, None), 0.0)
-        return pd.DataFrame(yuan, index=profiles.index, columns=self.ids)
+        return np.where(eligible & np.isfinite(yuan), np.clip(yuan, 0, None), 0.0)
 
     @staticmethod
     def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:

@@ -13,9 +13,9 @@ tariff facts of `powerhall.tips.facts`; a missing input gives no saving (0), nev
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,9 +49,49 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _number(profiles: pd.DataFrame, feature: str) -> np.ndarray:
-    """A feature as floats; missing and non-numeric values become NaN."""
-    return pd.to_numeric(profiles[feature], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+class Columns:
+    """Features of many customers (a frame) or of one (a mapping of its values), each
+    converted once: the conditions and estimators of a catalogue read the same few
+    features dozens of times, and one customer at a time must not pay for pandas."""
+
+    def __init__(self, source: pd.DataFrame | Mapping[str, Any]) -> None:
+        self._frame = source if isinstance(source, pd.DataFrame) else None
+        self._one: Mapping[str, Any] = {} if isinstance(source, pd.DataFrame) else source
+        self._numbers: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return 1 if self._frame is None else len(self._frame)
+
+    def number(self, name: str) -> np.ndarray:
+        """The feature as floats: missing and non-numeric values (and, for one customer,
+        a feature it lacks) are NaN; true and false are 1 and 0."""
+        found = self._numbers.get(name)
+        if found is None:
+            found = self._numbers[name] = self._floats(name)
+        return found
+
+    def strings(self, name: str) -> np.ndarray:
+        """The feature as str objects, None where missing."""
+        if self._frame is not None:
+            return self._frame[name].astype("string").to_numpy(dtype=object, na_value=None)
+        value = self._one.get(name)
+        return np.array([None if _missing(value) else str(value)], dtype=object)
+
+    def _floats(self, name: str) -> np.ndarray:
+        if self._frame is not None:
+            numbers = pd.to_numeric(self._frame[name], errors="coerce")
+            return numbers.to_numpy(dtype=float, na_value=np.nan)
+        value = self._one.get(name)
+        if isinstance(value, bool | int | float | np.number):
+            return np.array([value], dtype=float)
+        if _missing(value):
+            return np.array([np.nan])
+        numbers = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce")
+        return numbers.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
 class Condition(_Strict):
@@ -69,15 +109,12 @@ class Condition(_Strict):
             )
         return self
 
-    def holds(self, profiles: pd.DataFrame) -> np.ndarray:
+    def holds(self, profiles: Columns) -> np.ndarray:
+        """True and false compare as 1 and 0, so that a flag stored as a number counts."""
         compare: Callable[[np.ndarray, object], np.ndarray] = _OPERATORS[self.op]
-        column = profiles[self.feature]
-        if isinstance(self.value, bool):
-            flags = column.astype("boolean")
-            return (compare(flags, self.value)).fillna(False).to_numpy(dtype=bool)
-        values = _number(profiles, self.feature)
+        values = profiles.number(self.feature)
         with np.errstate(invalid="ignore"):
-            return compare(values, self.value) & ~np.isnan(values)
+            return compare(values, float(self.value)) & ~np.isnan(values)
 
 
 _OPERATORS: Final[dict[str, Callable[..., np.ndarray]]] = {
@@ -93,8 +130,8 @@ PriceName = Literal["energy", "peak_valley_spread"]
 _PRICE_FACT: Final = {"energy": ENERGY_PRICE, "peak_valley_spread": PEAK_VALLEY_SPREAD}
 
 
-def _price(prices: pd.DataFrame, name: PriceName) -> np.ndarray:
-    return _number(prices, _PRICE_FACT[name])
+def _price(prices: Columns, name: PriceName) -> np.ndarray:
+    return prices.number(_PRICE_FACT[name])
 
 
 class ShareOfKwh(_Strict):
@@ -116,12 +153,12 @@ class ShareOfKwh(_Strict):
     def facts(self) -> tuple[str, ...]:
         return (_PRICE_FACT[self.price],)
 
-    def yuan(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
-        kwh = self.share * _number(profiles, self.kwh)
+    def yuan(self, profiles: Columns, prices: Columns) -> np.ndarray:
+        kwh = self.share * profiles.number(self.kwh)
         for name in self.fractions:
-            kwh = kwh * np.clip(_number(profiles, name), 0, 1)
+            kwh = kwh * np.clip(profiles.number(name), 0, 1)
         for name in self.complements:
-            kwh = kwh * (1 - np.clip(_number(profiles, name), 0, 1))
+            kwh = kwh * (1 - np.clip(profiles.number(name), 0, 1))
         return kwh * _price(prices, self.price)
 
 
@@ -141,11 +178,11 @@ class SeasonalKwh(_Strict):
     def facts(self) -> tuple[str, ...]:
         return (_PRICE_FACT[self.price],)
 
-    def yuan(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
-        ratio = _number(profiles, self.ratio)
+    def yuan(self, profiles: Columns, prices: Columns) -> np.ndarray:
+        ratio = profiles.number(self.ratio)
         with np.errstate(divide="ignore", invalid="ignore"):
             excess = np.clip(1 - 1 / ratio, 0, 1)
-        season_kwh = _number(profiles, "kwh_365d") * self.season_days / DAYS_PER_YEAR
+        season_kwh = profiles.number("kwh_365d") * self.season_days / DAYS_PER_YEAR
         return self.share * season_kwh * excess * _price(prices, self.price)
 
 
@@ -165,8 +202,8 @@ class RecurringLoad(_Strict):
     def facts(self) -> tuple[str, ...]:
         return (_PRICE_FACT[self.price],)
 
-    def yuan(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
-        days = DAYS_PER_YEAR * np.clip(_number(profiles, self.days_share), 0, 1)
+    def yuan(self, profiles: Columns, prices: Columns) -> np.ndarray:
+        days = DAYS_PER_YEAR * np.clip(profiles.number(self.days_share), 0, 1)
         return days * self.kwh_per_day * self.share * _price(prices, self.price)
 
 
@@ -183,16 +220,16 @@ class ShareOfBill(_Strict):
     def facts(self) -> tuple[str, ...]:
         return ()
 
-    def yuan(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
-        annual = _number(profiles, "avg_bill_cny_365d") * _number(profiles, "bills_365d")
+    def yuan(self, profiles: Columns, prices: Columns) -> np.ndarray:
+        annual = profiles.number("avg_bill_cny_365d") * profiles.number("bills_365d")
         return self.share * annual
 
 
-def _capacity_kva(profiles: pd.DataFrame) -> np.ndarray:
+def _capacity_kva(profiles: Columns) -> np.ndarray:
     """Contracted capacity, recovered from the highest demand and its ratio to capacity."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        capacity = _number(profiles, "max_demand_kw_365d") / _number(
-            profiles, "demand_capacity_ratio_365d"
+        capacity = profiles.number("max_demand_kw_365d") / profiles.number(
+            "demand_capacity_ratio_365d"
         )
     return np.where(np.isfinite(capacity), capacity, np.nan)
 
@@ -213,14 +250,12 @@ class DemandBasisSwitch(_Strict):
     def facts(self) -> tuple[str, ...]:
         return (DEMAND_BASIS, CAPACITY_CHARGE, DEMAND_CHARGE)
 
-    def yuan(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
-        on_capacity = MONTHS_PER_YEAR * _capacity_kva(profiles) * _number(prices, CAPACITY_CHARGE)
+    def yuan(self, profiles: Columns, prices: Columns) -> np.ndarray:
+        on_capacity = MONTHS_PER_YEAR * _capacity_kva(profiles) * prices.number(CAPACITY_CHARGE)
         on_demand = (
-            MONTHS_PER_YEAR
-            * _number(profiles, "max_demand_kw_365d")
-            * _number(prices, DEMAND_CHARGE)
+            MONTHS_PER_YEAR * profiles.number("max_demand_kw_365d") * prices.number(DEMAND_CHARGE)
         )
-        basis = prices[DEMAND_BASIS].to_numpy(dtype=object)
+        basis = prices.strings(DEMAND_BASIS)
         return np.select(
             [basis == DemandBasis.CAPACITY, basis == DemandBasis.MAX_DEMAND],
             [on_capacity - on_demand, on_demand - on_capacity],
@@ -241,13 +276,11 @@ class PeakDemandShave(_Strict):
     def facts(self) -> tuple[str, ...]:
         return (DEMAND_BASIS, DEMAND_CHARGE)
 
-    def yuan(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
+    def yuan(self, profiles: Columns, prices: Columns) -> np.ndarray:
         charge = (
-            MONTHS_PER_YEAR
-            * _number(profiles, "max_demand_kw_365d")
-            * _number(prices, DEMAND_CHARGE)
+            MONTHS_PER_YEAR * profiles.number("max_demand_kw_365d") * prices.number(DEMAND_CHARGE)
         )
-        on_demand = prices[DEMAND_BASIS].to_numpy(dtype=object) == DemandBasis.MAX_DEMAND
+        on_demand = prices.strings(DEMAND_BASIS) == DemandBasis.MAX_DEMAND
         return np.where(on_demand, self.share * charge, 0.0)
 
 
@@ -266,9 +299,9 @@ class NoLoadLosses(_Strict):
     def facts(self) -> tuple[str, ...]:
         return (ENERGY_PRICE,)
 
-    def yuan(self, profiles: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
+    def yuan(self, profiles: Columns, prices: Columns) -> np.ndarray:
         kwh = self.kw_per_kva * _capacity_kva(profiles) * HOURS_PER_YEAR * self.share
-        return kwh * _number(prices, ENERGY_PRICE)
+        return kwh * prices.number(ENERGY_PRICE)
 
 
 Estimator = Annotated[

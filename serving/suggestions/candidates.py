@@ -22,16 +22,13 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any, Final
-
-import pandas as pd
 
 from features.peers import shared_attributes
 from powerhall.contract import Segment, SuggestionKind
 from powerhall.settings import ContactPolicy
 from powerhall.tariffs import TariffCatalogue
-from powerhall.tips import SEGMENT, TipCatalogue, customer_prices, tariff_facts
+from powerhall.tips import SEGMENT, TipCatalogue, tariff_facts
 from powerhall.tips.facts import PEAK_VALLEY_SPREAD
 from serving.suggestions import texts
 from serving.suggestions.features import number
@@ -61,8 +58,6 @@ MIN_SWITCH_SAVING_CNY: Final = 50.0
 RETENTION_ITEM: Final = "retention-account-review"
 PEER_ITEM: Final = "peer-comparison"
 """One item: the repeat and decline rules pace it (at most monthly), whatever the figures."""
-LIVE_TIPS_CACHE: Final = 65_536
-"""Profiles whose live tips are kept (a few hundred bytes each)."""
 C_AND_I: Final = frozenset({Segment.COMMERCIAL, Segment.INDUSTRIAL})
 
 
@@ -135,27 +130,19 @@ class Catalogue:
             )
             for tip in tips
         }
-        self._inputs = tuple(tips.features())
-        self._evaluate = lru_cache(maxsize=LIVE_TIPS_CACHE)(self._evaluate_uncached)
+        self._prices = {tariff_id: facts.to_dict() for tariff_id, facts in self.facts.iterrows()}
+        """Each tariff's facts, as one customer's prices (none: an unknown tariff)."""
 
     def live_tips(
         self, features: dict[str, Any], segment: str, tariff_id: str
     ) -> tuple[tuple[str, float], ...]:
         """(tip id, yuan a year) of the eligible tips, best saving first, from the catalogue
-        evaluated on one profile: cold start, or scores without `top_tips`. The catalogue
-        is vectorised for many customers and costs milliseconds on one, so answers are
-        kept by the exact inputs they were computed from."""
-        return self._evaluate(segment, tariff_id, tuple(features.get(n) for n in self._inputs))
-
-    def _evaluate_uncached(
-        self, segment: str, tariff_id: str, values: tuple[Any, ...]
-    ) -> tuple[tuple[str, float], ...]:
-        profile = pd.DataFrame([dict(zip(self._inputs, values, strict=True)) | {SEGMENT: segment}])
-        eligible = self.tips.eligible(profile).iloc[0]
-        prices = customer_prices(self.facts, pd.Series([tariff_id]))
-        savings = self.tips.estimate_savings(profile, prices).iloc[0]
-        found = [(tip_id, float(savings[tip_id])) for tip_id in self.tips.ids if eligible[tip_id]]
-        return tuple(sorted(found, key=lambda pair: -pair[1]))
+        evaluated on one profile: cold start, scores without `top_tips`, or an exploring
+        answer."""
+        savings = self.tips.savings_of_one(
+            features | {SEGMENT: segment}, self._prices.get(tariff_id, {})
+        )
+        return tuple(sorted(savings.items(), key=lambda pair: -pair[1]))
 
     def generic_tips(self, segment: str) -> list[tuple[str, None]]:
         """Tips without conditions for the segment: all that is known without a profile."""
