@@ -8,7 +8,7 @@ the contact policy sees every suggestion shown on any channel.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from serving.audit import audit_row
 from serving.auth import Caller, mask_account, mask_phone
 from serving.db.tables import Customer
 from serving.metrics import ServiceMetrics
-from serving.push.history import read_histories
+from serving.push.history import read_history
 from serving.recorder import AnswerRecorder
 from serving.schemas import CustomerPublic
 from serving.suggestions.engine import Suggester
@@ -69,13 +69,21 @@ def read_profile(
         return None
 
 
+@dataclass(frozen=True)
+class Answering:
+    """What serving an answer needs of the app, besides the request's own session."""
+
+    suggester: Suggester
+    profiles: OnlineProfiles | None
+    """None: the online store could not be opened (answers are degraded)."""
+    recorder: AnswerRecorder
+    metrics: ServiceMetrics
+
+
 def serve_answer(
     session: Session,
+    answering: Answering,
     *,
-    suggester: Suggester,
-    profiles: OnlineProfiles | None,
-    recorder: AnswerRecorder,
-    metrics: ServiceMetrics,
     customer: Customer,
     caller: Caller,
     channel: Channel,
@@ -93,9 +101,9 @@ def serve_answer(
     which also hands its connection back; the answer's rows then commit in the recorder's
     next batch, and the answer is returned once they have.
     """
-    profile = read_profile(profiles, customer.customer_id, now)
-    history = read_histories(session, [customer.customer_id], now=now)[customer.customer_id]
-    answer = suggester.suggest(
+    profile = read_profile(answering.profiles, customer.customer_id, now)
+    history = read_history(session, customer, now=now)
+    answer = answering.suggester.suggest(
         customer_record(customer),
         profile,
         history,
@@ -105,7 +113,7 @@ def serve_answer(
         language=language,
     )
     session.commit()
-    recorder.record(
+    answering.recorder.record(
         [
             {
                 "suggestion_id": suggestion.suggestion_id,
@@ -115,7 +123,7 @@ def serve_answer(
                 "channel": str(channel),
                 "hall_id": hall_id,
                 "counter_id": counter_id,
-                "payload": asdict(suggestion),
+                "payload": suggestion.payload(),
                 "shown_at": now,
             }
             for suggestion in answer.suggestions
@@ -129,6 +137,7 @@ def serve_answer(
             now=now,
         ),
     )
+    metrics = answering.metrics
     for suggestion in answer.suggestions:
         metrics.suggestions_served.labels(kind=suggestion.kind, channel=str(channel)).inc()
     if answer.degraded:

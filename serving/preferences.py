@@ -20,10 +20,18 @@ from serving.db.tables import Customer
 
 CHUNK: Final = 500
 """Customer ids per IN list."""
+_NONE: Final[frozenset[str]] = frozenset()
+_PEERS: Final = frozenset({SuggestionKind.PEER_COMPARISON.value})
+
+
+def opted_out_of(customer: Customer) -> frozenset[str]:
+    """The kinds one customer opted out of, from the directory row an answer already holds."""
+    return _PEERS if customer.peer_comparison is False else _NONE
 
 
 def opted_out_kinds(session: Session, customer_ids: Sequence[str]) -> dict[str, frozenset[str]]:
-    """Kinds each customer opted out of; customers who opted out of nothing are absent."""
+    """Kinds each customer opted out of, read for many at once (the rule of
+    `opted_out_of`); customers who opted out of nothing are absent."""
     opted: dict[str, frozenset[str]] = {}
     for start in range(0, len(customer_ids), CHUNK):
         chunk = list(customer_ids[start : start + CHUNK])
@@ -31,5 +39,5 @@ def opted_out_kinds(session: Session, customer_ids: Sequence[str]) -> dict[str, 
             Customer.customer_id.in_(chunk), Customer.peer_comparison.is_(False)
         )
         for customer_id in session.scalars(declined):
-            opted[customer_id] = frozenset({SuggestionKind.PEER_COMPARISON.value})
+            opted[customer_id] = _PEERS
     return opted

@@ -6,26 +6,28 @@ app on their own database and swap a dependency (e.g. the clock) instead of patc
 
 A dependency that only reads `app.state` or a header is `async def`: FastAPI runs a plain
 `def` dependency on a worker thread, and a thread hop per dependency costs more than
-what these do. Those that touch the database (the session, the key check) stay `def`.
+what these do. The session is `async` too (see `_session`); the key check, which queries
+the database, stays `def`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from features.online import OnlineProfiles
 from powerhall.settings import Settings
+from serving.answers import Answering
 from serving.auth import Caller, RateLimiter, Role, find_caller
 from serving.errors import api_error
 from serving.metrics import ServiceMetrics
-from serving.recorder import AnswerRecorder
 from serving.suggestions.engine import Suggester
 
 KEY_COOKIE = "powerhall_key"
@@ -36,9 +38,18 @@ async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+async def _session(request: Request) -> AsyncIterator[Session]:
+    """A session for the request. Opening one does no I/O (it connects on first use), and
+    closing one whose work was committed or handed back only drops Python objects, so
+    neither needs a worker thread; one left inside a transaction is rolled back on one."""
+    session: Session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 async def _profiles(request: Request) -> OnlineProfiles | None:
@@ -54,8 +65,11 @@ async def _suggester(request: Request) -> Suggester:
     return request.app.state.suggester
 
 
-async def _recorder(request: Request) -> AnswerRecorder:
-    return request.app.state.recorder
+async def _answering(request: Request) -> Answering:
+    """The four parts of the app an answer needs, as one dependency: FastAPI resolves each
+    dependency of a request on its own, at a cost the hot path feels."""
+    state = request.app.state
+    return Answering(state.suggester, state.profiles, state.recorder, state.metrics)
 
 
 async def _now() -> datetime:
@@ -67,7 +81,7 @@ SessionDep = Annotated[Session, Depends(_session)]
 ProfilesDep = Annotated[OnlineProfiles | None, Depends(_profiles)]
 MetricsDep = Annotated[ServiceMetrics, Depends(_metrics)]
 SuggesterDep = Annotated[Suggester, Depends(_suggester)]
-RecorderDep = Annotated[AnswerRecorder, Depends(_recorder)]
+AnsweringDep = Annotated[Answering, Depends(_answering)]
 NowDep = Annotated[datetime, Depends(_now)]
 """The request's time (aware UTC); tests override `_now` to move the clock."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Channel(StrEnum):
@@ -86,6 +87,12 @@ class Suggestion:
     saving_p90_cny: float | None
     confidence: float
     expected_value: float
+
+    def payload(self) -> dict[str, Any]:
+        """The suggestion as the JSON its shown row keeps (the inbox and pushes show it
+        again from there); `dataclasses.asdict` deep-copies every field, a cost each
+        answer paid."""
+        return vars(self) | {"reasons": [{"code": r.code, "text": r.text} for r in self.reasons]}
 
 
 @dataclass(frozen=True)

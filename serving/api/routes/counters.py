@@ -20,19 +20,15 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request, status
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
 
-from features.online import OnlineProfiles
 from serving.access import view_refusal
-from serving.answers import serve_answer
+from serving.answers import Answering, serve_answer
 from serving.api.deps import (
+    AnsweringDep,
     ApiKeyDep,
     LanguageDep,
-    MetricsDep,
     NowDep,
-    ProfilesDep,
-    RecorderDep,
     SessionDep,
     SettingsDep,
-    SuggesterDep,
 )
 from serving.api.routes.customers import answer_public
 from serving.auth import Caller
@@ -43,9 +39,6 @@ from serving.counter.schemas import CounterAnswer, SessionCreate, SessionPublic
 from serving.counter.sessions import find_customer, get_session, open_session
 from serving.db.tables import CounterSession, Customer
 from serving.errors import ERROR_RESPONSES, api_error
-from serving.metrics import ServiceMetrics
-from serving.recorder import AnswerRecorder
-from serving.suggestions.engine import Suggester
 from serving.suggestions.model import Channel
 
 ANSWER_LIMIT: Final = 3
@@ -98,25 +91,19 @@ class _Serving:
 
     path: str
     caller: Caller
-    suggester: Suggester
-    profiles: OnlineProfiles | None
-    recorder: AnswerRecorder
-    metrics: ServiceMetrics
+    answering: Answering
     language: str
     now: datetime
 
 
-def _serving(
+async def _serving(
     request: Request,
     caller: ApiKeyDep,
-    suggester: SuggesterDep,
-    profiles: ProfilesDep,
-    recorder: RecorderDep,
-    metrics: MetricsDep,
+    answering: AnsweringDep,
     language: LanguageDep,
     now: NowDep,
 ) -> _Serving:
-    return _Serving(request.url.path, caller, suggester, profiles, recorder, metrics, language, now)
+    return _Serving(request.url.path, caller, answering, language, now)
 
 
 ServingDep = Annotated[_Serving, Depends(_serving)]
@@ -129,10 +116,7 @@ def _counter_answer(
     (the session committed, then the answer recorded as shown and audited)."""
     answer = serve_answer(
         session,
-        suggester=serving.suggester,
-        profiles=serving.profiles,
-        recorder=serving.recorder,
-        metrics=serving.metrics,
+        serving.answering,
         customer=customer,
         caller=serving.caller,
         channel=Channel.COUNTER,

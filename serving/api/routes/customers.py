@@ -10,15 +10,12 @@ from sqlalchemy import select
 from serving.access import view_refusal
 from serving.answers import customer_public, serve_answer
 from serving.api.deps import (
+    AnsweringDep,
     ApiKeyDep,
     LanguageDep,
-    MetricsDep,
     NowDep,
-    ProfilesDep,
-    RecorderDep,
     SessionDep,
     SettingsDep,
-    SuggesterDep,
     require_roles,
 )
 from serving.auth import Caller, Role
@@ -100,10 +97,7 @@ def suggestions(
     session: SessionDep,
     caller: ApiKeyDep,
     settings: SettingsDep,
-    suggester: SuggesterDep,
-    profiles: ProfilesDep,
-    recorder: RecorderDep,
-    metrics: MetricsDep,
+    answering: AnsweringDep,
     language: LanguageDep,
     now: NowDep,
     channel: Annotated[Channel, Query(description="counter or app.")] = Channel.COUNTER,
@@ -117,10 +111,7 @@ def suggestions(
     customer = visible_customer(session, caller, customer_id, channel, settings, now)
     answer = serve_answer(
         session,
-        suggester=suggester,
-        profiles=profiles,
-        recorder=recorder,
-        metrics=metrics,
+        answering,
         customer=customer,
         caller=caller,
         channel=channel,
@@ -145,10 +136,7 @@ def inbox(
     session: SessionDep,
     caller: AppOrAdminDep,
     settings: SettingsDep,
-    suggester: SuggesterDep,
-    profiles: ProfilesDep,
-    recorder: RecorderDep,
-    metrics: MetricsDep,
+    answering: AnsweringDep,
     language: LanguageDep,
     now: NowDep,
 ) -> Inbox:
@@ -157,10 +145,7 @@ def inbox(
     customer = visible_customer(session, caller, customer_id, Channel.APP, settings, now)
     answer = serve_answer(
         session,
-        suggester=suggester,
-        profiles=profiles,
-        recorder=recorder,
-        metrics=metrics,
+        answering,
         customer=customer,
         caller=caller,
         channel=Channel.APP,

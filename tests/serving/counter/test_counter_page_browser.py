@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from powerhall.settings import Settings
-from serving.api.deps import _profiles
 from serving.counter.labels import LABELS
 from serving.db.engine import make_engine, session_factory
 from serving.db.tables import SuggestionOutcome
@@ -131,7 +130,7 @@ def test_counter_screen_shows_a_session_and_records_accept(
             page.screenshot(path=tmp_path / "counter-screen-en.png", full_page=True)
 
             # The online store is gone: the next answer comes from defaults, and says so.
-            app.dependency_overrides[_profiles] = lambda: None
+            app.state.profiles = None
             with httpx.Client(base_url=live_url, headers=Keys.header(keys.counter)) as http:
                 degraded = http.post(
                     f"/v1/halls/{HALL}/counters/C1/sessions",

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from powerhall.settings import Settings
-from serving.api.deps import _now, _profiles
+from serving.api.deps import _now
 from serving.db.engine import make_engine, session_factory
 from serving.db.tables import AuditEntry, SuggestionServed
 from tests.features.lake import World
@@ -179,7 +179,7 @@ class _UnreachableStore:
 
 
 def test_an_unreachable_online_store_degrades_the_answer(client: TestClient, keys: Keys) -> None:
-    client.app.dependency_overrides[_profiles] = lambda: _UnreachableStore()
+    client.app.state.profiles = _UnreachableStore()
     url = f"/v1/customers/{CUSTOMER}/suggestions?channel=counter"
     client.get(url, headers=Keys.header(keys.admin))  # the degraded series exists from here
     before = metric_value(client, "powerhall_degraded_answers_total", channel="counter")
