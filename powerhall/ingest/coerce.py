@@ -35,6 +35,7 @@ NOT_A_NUMBER: Final = "{column} is not a number"
 NOT_WHOLE: Final = "{column} is not a whole number"
 NOT_BOOLEAN: Final = "{column} is not true or false"
 DOES_NOT_PARSE: Final = "{column} does not parse"
+OUT_OF_RANGE: Final = "{column} is out of range"
 DATE_FORMAT: Final = "%Y-%m-%d"
 
 
@@ -125,9 +126,13 @@ def _numbers(column: pa.ChunkedArray) -> tuple[Column, Problems]:
     """Float64 values; NaN becomes null, since the contract's missing value is null."""
     if pa.types.is_null(column.type):
         return pa.nulls(len(column), pa.float64()), []
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        values, problems = column.cast(pa.float64()), []
-    elif pa.types.is_decimal(column.type):
+    if (
+        pa.types.is_integer(column.type)
+        or pa.types.is_floating(column.type)
+        or pa.types.is_decimal(column.type)
+    ):
+        # Unsafe: an integer beyond 2**53 or a decimal loses digits in float64, which is
+        # the contract's type; a safe cast would refuse the whole column for it.
         values, problems = column.cast(pa.float64(), safe=False), []
     elif pa.types.is_string(column.type):
         try:
@@ -146,15 +151,25 @@ def _to_float(column: pa.ChunkedArray, _tz: str) -> tuple[Column, Problems]:
     return _numbers(column)
 
 
+_INT64_LIMIT: Final = 2.0**63
+"""Whole floats in [-2**63, 2**63) fit in int64; 2**63 itself is exactly representable."""
+
+
 def _to_int(column: pa.ChunkedArray, _tz: str) -> tuple[Column, Problems]:
-    if pa.types.is_integer(column.type):
+    if pa.types.is_integer(column.type) and column.type != pa.uint64():
         return column.cast(pa.int64()), []
     values, problems = _numbers(column)
     whole = pc.equal(pc.floor(values), values)
-    fractional = np.asarray(pc.invert(whole).to_numpy(zero_copy_only=False), dtype=bool)
-    fractional &= ~np.asarray(pc.is_null(whole).to_numpy(zero_copy_only=False), dtype=bool)
-    kept = pc.if_else(whole, values, pa.scalar(None, pa.float64()))
-    return kept.cast(pa.int64()), [*problems, (fractional, NOT_WHOLE)]
+    fractional = _true_at(pc.invert(whole))
+    fits = pc.and_(pc.greater_equal(values, -_INT64_LIMIT), pc.less(values, _INT64_LIMIT))
+    too_big = _true_at(pc.and_(whole, pc.invert(fits)))
+    kept = pc.if_else(pc.and_(whole, fits), values, pa.scalar(None, pa.float64()))
+    return kept.cast(pa.int64()), [*problems, (fractional, NOT_WHOLE), (too_big, OUT_OF_RANGE)]
+
+
+def _true_at(mask: Column) -> np.ndarray:
+    """Rows where `mask` is true (null counts as false)."""
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _to_bool(column: pa.ChunkedArray, _tz: str) -> tuple[Column, Problems]:
@@ -179,8 +194,7 @@ def _to_date(column: pa.ChunkedArray, timezone: str) -> tuple[Column, Problems]:
     if pa.types.is_date(column.type):
         return column.cast(pa.date32()), []
     if pa.types.is_timestamp(column.type):
-        local = _local_naive(column, timezone)
-        return pa.array(local.dt.normalize(), type=pa.timestamp("s")).cast(pa.date32()), []
+        return _local_dates(column, timezone)
     if not pa.types.is_string(column.type):
         raise _UnsupportedTypeError("a date")
     try:
@@ -195,27 +209,63 @@ def _to_date(column: pa.ChunkedArray, timezone: str) -> tuple[Column, Problems]:
     return values, [(_failed(column, values), DOES_NOT_PARSE)]
 
 
-def _local_naive(column: pa.ChunkedArray, timezone: str) -> pd.Series:
-    times = pd.Series(column.to_pandas())
-    if times.dt.tz is not None:
-        times = times.dt.tz_convert(timezone).dt.tz_localize(None)
-    return times
+_DAY_US: Final = 86_400_000_000
+
+
+def _local_dates(column: pa.ChunkedArray, timezone: str) -> tuple[Column, Problems]:
+    """The local date of each timestamp (a naive one is local already), in Arrow: a time
+    within a day of what microseconds hold has no date that can be trusted (the shift to
+    local time would overflow), so it is out of range like one beyond."""
+    micros, too_far = _in_microseconds(column)
+    edge = np.iinfo(np.int64).max - _DAY_US
+    micros, near_edge = _null_beyond(micros, micros.cast(pa.int64()), edge)
+    if micros.type.tz is not None:
+        micros = pc.local_timestamp(micros.cast(pa.timestamp("us", tz=timezone)))
+    return micros.cast(pa.date32(), safe=False), [(too_far | near_edge, OUT_OF_RANGE)]
 
 
 def _to_timestamp(column: pa.ChunkedArray, timezone: str) -> tuple[Column, Problems]:
     if pa.types.is_null(column.type):
         return pa.nulls(len(column), UTC_TIMESTAMP), []
-    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
-        return column.cast(UTC_TIMESTAMP, safe=False), []
     if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
-        local = pd.Series(column.cast(pa.timestamp("us")).to_pandas())
-        utc = _local_to_utc(local, timezone)
+        micros, too_far = _in_microseconds(column)
+        problems = [(too_far, OUT_OF_RANGE)]
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            return micros.cast(UTC_TIMESTAMP), problems
+        utc = _local_to_utc(pd.Series(micros.to_pandas()), timezone)
     elif pa.types.is_string(column.type):
-        utc = _parse_timestamps(pd.Series(column.to_pandas(), dtype=object), timezone)
+        utc, problems = _parse_timestamps(pd.Series(column.to_pandas(), dtype=object), timezone), []
     else:
         raise _UnsupportedTypeError("a timestamp")
     values = pa.array(utc, type=UTC_TIMESTAMP, from_pandas=True)
-    return values, [(_failed(column, values), DOES_NOT_PARSE)]
+    return values, [*problems, (_failed(column, values), DOES_NOT_PARSE)]
+
+
+_PER_MICROSECOND: Final = {"s": 1_000_000, "ms": 1_000}
+
+
+def _in_microseconds(column: pa.ChunkedArray) -> tuple[Column, np.ndarray]:
+    """A timestamp or date column as microseconds (its zone kept), and the rows whose
+    value lies beyond the ±292,000 years that microseconds hold: those become null, where
+    an unsafe cast would wrap them into garbage times. Nanoseconds are truncated."""
+    target = pa.timestamp("us", tz=getattr(column.type, "tz", None))
+    if pa.types.is_date(column.type):  # Parquet stores every date as date32 days
+        counts, factor = column.cast(pa.date32()).cast(pa.int32()).cast(pa.int64()), _DAY_US
+    elif column.type.unit in _PER_MICROSECOND:
+        counts, factor = column.cast(pa.int64()), _PER_MICROSECOND[column.type.unit]
+    else:  # microseconds or nanoseconds: always in range
+        return column.cast(target, safe=False), np.zeros(len(column), dtype=bool)
+    column, too_far = _null_beyond(column, counts, np.iinfo(np.int64).max // factor)
+    return column.cast(target), too_far
+
+
+def _null_beyond(column: Column, counts: Column, limit: int) -> tuple[Column, np.ndarray]:
+    """`column` with null where its raw count lies beyond ±`limit` (what the target type
+    holds), and those rows."""
+    beyond = _true_at(pc.or_(pc.greater(counts, limit), pc.less(counts, -limit)))
+    if beyond.any():
+        column = pc.if_else(pa.array(beyond), pa.scalar(None, column.type), column)
+    return column, beyond
 
 
 def _local_to_utc(local: pd.Series, timezone: str) -> pd.Series:
@@ -224,6 +274,8 @@ def _local_to_utc(local: pd.Series, timezone: str) -> pd.Series:
 
 
 def _parse_timestamps(text: pd.Series, timezone: str) -> pd.Series:
+    """Text as UTC times; text that does not parse (or lies beyond what pandas holds)
+    becomes NaT."""
     with_offset = text.str.contains(_OFFSET_PATTERN, regex=True, na=False).to_numpy(dtype=bool)
     parsed = pd.Series(pd.NaT, index=text.index, dtype=pd.DatetimeTZDtype("us", "UTC"))
     if with_offset.any():

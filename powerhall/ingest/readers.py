@@ -146,9 +146,28 @@ def _read_parquet(source: Source) -> pa.Table:
         parquet = pq.ParquetFile(source.path)
         columns = [n for n in parquet.schema_arrow.names if not n.startswith(_PANDAS_INDEX_PREFIX)]
         _check_columns(source, columns)
-        return parquet.read(columns=columns)
-    except (pa.ArrowException, OSError) as exc:
+        rows = parquet.read(columns=columns)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        # A damaged footer can hold a column name that is not UTF-8: pyarrow then raises
+        # UnicodeDecodeError, not one of its own errors.
         raise ContractError(f"{source.name}: not a readable Parquet file ({exc})") from exc
+    _check_text_is_utf8(source, rows)
+    return rows
+
+
+def _check_text_is_utf8(source: Source, rows: pa.Table) -> None:
+    """Parquet readers do not check that text is UTF-8 (a damaged page, or GBK bytes
+    written as text); unchecked, such text breaks the lake's writer, so refuse it here."""
+    for name, column in zip(rows.column_names, rows.columns, strict=True):
+        value_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
+            continue
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid as exc:
+            raise ContractError(
+                f"{source.name}: column {name} holds text that is not UTF-8 ({exc})"
+            ) from exc
 
 
 def _csv_header(source: Source) -> list[str]:
@@ -162,7 +181,10 @@ def _csv_header(source: Source) -> list[str]:
             text = first_line.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return next(csv.reader([text.rstrip("\r\n")]))
+        try:
+            return next(csv.reader([text.rstrip("\r\n")]))
+        except csv.Error as exc:  # a stray carriage return inside the header
+            raise ContractError(f"{source.name}: header is not one CSV line ({exc})") from exc
     raise ContractError(f"{source.name}: header is neither UTF-8 nor GBK text")
 
 
@@ -170,24 +192,64 @@ def _read_csv(source: Source) -> pa.Table:
     columns = _csv_header(source)
     _check_columns(source, columns)
     try:
-        return _parse_csv(source, columns, encoding="utf8")
+        return _parse_csv(source, source.path, columns, encoding="utf8")
     except pa.ArrowInvalid as exc:
         if "invalid UTF8" not in str(exc):
             raise ContractError(f"{source.name}: not a readable CSV file ({exc})") from exc
-    logger.debug("%s is not UTF-8, reading it as GB18030", source.name)
     try:
-        return _parse_csv(source, columns, encoding="gb18030")
+        mended = _utf8_with_gbk_lines(source.path.read_bytes())
+        if mended is not None:
+            logger.info("%s: UTF-8 with some GBK lines, each read in its encoding", source.name)
+            return _parse_csv(source, pa.BufferReader(mended), columns, encoding="utf8")
+        logger.debug("%s is not UTF-8, reading it as GB18030", source.name)
+        return _parse_csv(source, source.path, columns, encoding="gb18030")
     except pa.ArrowInvalid as exc:
         raise ContractError(f"{source.name}: not a readable CSV file ({exc})") from exc
+    except UnicodeDecodeError as exc:  # pyarrow transcodes through Python's codec
+        raise ContractError(f"{source.name}: text is neither UTF-8 nor GBK ({exc})") from exc
 
 
-def _parse_csv(source: Source, columns: list[str], *, encoding: str) -> pa.Table:
+def _utf8_with_gbk_lines(data: bytes) -> bytes | None:
+    """The file in UTF-8 when it is a UTF-8 export with some GBK lines pasted in, those
+    lines transcoded from GB18030; None when it is a GBK file.
+
+    Read whole as GB18030, such a file would turn its UTF-8 text into other Chinese
+    characters without any error. A line that decodes as UTF-8 to a character beyond
+    U+07FF (Chinese takes three bytes) is evidence of UTF-8: GBK text decodes so only by
+    rare chance, while a short GBK value often decodes as two-byte UTF-8 (Cyrillic,
+    Greek). The file is UTF-8 when such lines are at least as many as the lines that are
+    not UTF-8. Splitting at newlines is safe in both encodings: no multi-byte character of
+    either holds the byte 0x0A."""
+    lines = data.split(b"\n")
+    not_utf8, utf8_evidence = [], 0
+    for number, line in enumerate(lines):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            not_utf8.append(number)
+            continue
+        utf8_evidence += any(ord(char) > 0x7FF for char in text)
+    if utf8_evidence < len(not_utf8):
+        return None
+    for number in not_utf8:
+        lines[number] = lines[number].decode("gb18030").encode("utf-8")
+    return b"\n".join(lines)
+
+
+def _parse_csv(
+    source: Source, data: Path | pa.NativeFile, columns: list[str], *, encoding: str
+) -> pa.Table:
     """Every column as text, only an empty field as null; a short or long row is an error
-    (that is how a truncated file shows)."""
+    (that is how a truncated file shows).
+
+    The header is skipped and `columns` (the header as checked) name the columns: read as
+    GB18030, a UTF-8 BOM before the header would otherwise rename the first column."""
     try:
         return pcsv.read_csv(
-            source.path,
-            read_options=pcsv.ReadOptions(encoding=encoding),
+            data,
+            read_options=pcsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=columns),
             parse_options=pcsv.ParseOptions(newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(columns, pa.string()),
