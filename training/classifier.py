@@ -25,8 +25,8 @@ from training.datasets import LABEL, ORACLE, Examples, Split, Task, build_exampl
 from training.evaluate import classification_metrics, save_plots
 from training.model import (
     CalibrationMethod,
+    ClassifierPyfunc,
     RiskModel,
-    RiskPyfunc,
     derive_columns,
     lightgbm_params,
 )
@@ -222,7 +222,7 @@ def train_risk(
         example = features.head(5)
         info = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT,
-            python_model=RiskPyfunc(model),
+            python_model=ClassifierPyfunc(model),
             signature=infer_signature(example, pd.DataFrame({"probability": [0.5]})),
             input_example=example,
             pip_requirements=tracking.pip_requirements(),

@@ -1,4 +1,5 @@
-"""A calibrated LightGBM risk model, and the MLflow pyfunc that serves it.
+"""Calibrated LightGBM classifiers (risk, tariff acceptance), and the MLflow pyfunc that
+serves them.
 
 The calibrator maps LightGBM's raw probability to an observed rate; the booster's
 `pred_contrib` (exact TreeSHAP) explains the same prediction, so reason codes and scores
@@ -60,11 +61,57 @@ def lightgbm_params(seed: int) -> dict[str, Any]:
     }
 
 
+def fit_calibrated(
+    params: Mapping[str, Any],
+    fit: pd.DataFrame,
+    fit_labels: np.ndarray,
+    calibrate: pd.DataFrame,
+    calibrate_labels: np.ndarray,
+    method: CalibrationMethod,
+) -> tuple[LGBMClassifier, CalibratedClassifierCV]:
+    """A LightGBM classifier fitted on one slice and its calibrator on a later one: the
+    booster is frozen, so the calibrator learns only the mapping to observed rates."""
+    classifier = LGBMClassifier(**params)
+    classifier.fit(fit, fit_labels)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method=method)
+    calibrated.fit(calibrate, calibrate_labels)
+    return classifier, calibrated
+
+
 @dataclass
-class RiskModel:
+class CalibratedModel:
+    """A fitted LightGBM classifier with its calibrator, over named features.
+
+    Every registered classifier (risk, acceptance, bring-your-own table) predicts, explains
+    and ranks its features the same way; what differs is how a frame becomes the model's
+    inputs (`inputs`), which a subclass says.
+    """
+
     features: tuple[str, ...]
     classifier: LGBMClassifier
     calibrated: CalibratedClassifierCV
+
+    def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[list(self.features)]
+
+    def probability(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.calibrated.predict_proba(self.inputs(frame))[:, 1]
+
+    def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.classifier.predict_proba(self.inputs(frame))[:, 1]
+
+    def contributions(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per-row SHAP values in log-odds (rows x features), bias column dropped."""
+        values = self.classifier.booster_.predict(self.inputs(frame), pred_contrib=True)
+        return np.asarray(values)[:, :-1]
+
+    def importance(self) -> dict[str, float]:
+        gains = self.classifier.booster_.feature_importance(importance_type="gain")
+        return dict(zip(self.features, map(float, gains), strict=True))
+
+
+@dataclass
+class RiskModel(CalibratedModel):
     derived: tuple[tuple[str, str], ...] = ()
     """(name, expression) of the features computed from profile columns; a class-level
     default, so that models pickled before it existed load with none."""
@@ -98,37 +145,32 @@ class RiskModel:
                 "monotone_constraints_method": "advanced",
             }
         expressions = dict(derived or {})
-        classifier = LGBMClassifier(**params)
-        classifier.fit(derive_columns(fit, expressions)[list(features)], fit_labels)
-        calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method=method)
-        calibrated.fit(derive_columns(calibrate, expressions)[list(features)], calibrate_labels)
+        classifier, calibrated = fit_calibrated(
+            params,
+            derive_columns(fit, expressions)[list(features)],
+            fit_labels,
+            derive_columns(calibrate, expressions)[list(features)],
+            calibrate_labels,
+            method,
+        )
         return cls(features, classifier, calibrated, tuple(expressions.items()))
 
     def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's features of `frame`, derived ones computed from their columns."""
         return derive_columns(frame, dict(self.derived))[list(self.features)]
 
-    def probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.calibrated.predict_proba(self.inputs(frame))[:, 1]
 
-    def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.classifier.predict_proba(self.inputs(frame))[:, 1]
+class ClassifierPyfunc(mlflow.pyfunc.PythonModel):
+    """`predict` returns one column, `probability`; `model` gives the scorers (reasons,
+    tariff advice) the whole fitted model."""
 
-    def contributions(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per-row SHAP values in log-odds (rows x features), bias column dropped."""
-        values = self.classifier.booster_.predict(self.inputs(frame), pred_contrib=True)
-        return np.asarray(values)[:, :-1]
-
-    def importance(self) -> dict[str, float]:
-        gains = self.classifier.booster_.feature_importance(importance_type="gain")
-        return dict(zip(self.features, map(float, gains), strict=True))
-
-
-class RiskPyfunc(mlflow.pyfunc.PythonModel):
-    """`predict` returns one column, `probability`; `model` gives reasons to the service."""
-
-    def __init__(self, model: RiskModel) -> None:
+    def __init__(self, model: CalibratedModel) -> None:
         self.model = model
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         return pd.DataFrame({"probability": self.model.probability(model_input)})
+
+
+RiskPyfunc = ClassifierPyfunc
+"""The name the churn and complaint versions registered before `ClassifierPyfunc` was
+shared are pickled under."""

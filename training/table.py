@@ -27,7 +27,7 @@ import pandas as pd
 from powerhall.errors import ContractError
 from training import tracking
 from training.evaluate import classification_metrics, save_plots
-from training.model import CalibrationMethod, RiskModel, lightgbm_params
+from training.model import CalibrationMethod, RiskModel, fit_calibrated, lightgbm_params
 from training.registry import GateDecision, register_and_gate
 
 DATE_PARTS: Final = ("year", "month", "day", "weekday", "epoch_days")
@@ -274,19 +274,15 @@ def fit_table_model(
     seed: int,
     method: CalibrationMethod = "isotonic",
 ) -> TableModel:
-    from lightgbm import LGBMClassifier
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
-
     positives = max(int(fit_labels.sum()), 1)
     params = lightgbm_params(seed) | {
         "min_child_samples": MIN_CHILD_ROWS,
         "scale_pos_weight": (len(fit_labels) - positives) / positives,
     }
     x_fit, x_calibrate = encoder.transform(fit), encoder.transform(calibrate)
-    classifier = LGBMClassifier(**params).fit(x_fit, fit_labels)
-    calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method=method)
-    calibrated.fit(x_calibrate, calibrate_labels)
+    classifier, calibrated = fit_calibrated(
+        params, x_fit, fit_labels, x_calibrate, calibrate_labels, method
+    )
     return TableModel(encoder, RiskModel(encoder.features, classifier, calibrated))
 
 

@@ -19,14 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
-from lightgbm import LGBMClassifier
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.frozen import FrozenEstimator
 
-from training.model import CalibrationMethod
+from training.model import CalibratedModel, CalibrationMethod, ClassifierPyfunc, fit_calibrated
 from training.model import lightgbm_params as risk_params
 from training.tariff_options import Band
 
@@ -77,10 +73,7 @@ def lightgbm_params(seed: int, rows: int) -> dict[str, Any]:
 
 
 @dataclass
-class AcceptanceModel:
-    features: tuple[str, ...]
-    classifier: LGBMClassifier
-    calibrated: CalibratedClassifierCV
+class AcceptanceModel(CalibratedModel):
     band: Band
 
     @classmethod
@@ -101,35 +94,20 @@ class AcceptanceModel:
             "monotone_constraints": [DRIVERS.get(name, 0) for name in names],
             "monotone_constraints_method": "advanced",
         }
-        classifier = LGBMClassifier(**params)
-        classifier.fit(fit[names].astype("float64"), fit_labels)
-        calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method=method)
-        calibrated.fit(calibrate[names].astype("float64"), calibrate_labels)
+        classifier, calibrated = fit_calibrated(
+            params,
+            fit[names].astype("float64"),
+            fit_labels,
+            calibrate[names].astype("float64"),
+            calibrate_labels,
+            method,
+        )
         return cls(tuple(names), classifier, calibrated, band)
 
-    def probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.calibrated.predict_proba(frame[list(self.features)].astype("float64"))[:, 1]
-
-    def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.classifier.predict_proba(frame[list(self.features)].astype("float64"))[:, 1]
-
-    def contributions(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per-row SHAP values in log-odds (rows x features), bias column dropped."""
-        values = self.classifier.booster_.predict(
-            frame[list(self.features)].astype("float64"), pred_contrib=True
-        )
-        return np.asarray(values)[:, :-1]
-
-    def importance(self) -> dict[str, float]:
-        gains = self.classifier.booster_.feature_importance(importance_type="gain")
-        return dict(zip(self.features, map(float, gains), strict=True))
+    def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[list(self.features)].astype("float64")
 
 
-class AcceptancePyfunc(mlflow.pyfunc.PythonModel):
-    """`predict` returns one column, `probability`; `model` (with its band) serves scoring."""
-
-    def __init__(self, model: AcceptanceModel) -> None:
-        self.model = model
-
-    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        return pd.DataFrame({"probability": self.model.probability(model_input)})
+AcceptancePyfunc = ClassifierPyfunc
+"""The name the tariff_fit versions registered before `ClassifierPyfunc` was shared are
+pickled under."""

@@ -135,8 +135,10 @@ def true_bills(
         customers,
         catalogue,
         pairs,
-        lambda at, _: HourlyReadings.from_frame(
-            readings[readings["customer_id"].isin(set(ids[at]))], fill_missing=True
+        lambda at: (
+            lambda _: HourlyReadings.from_frame(
+                readings[readings["customer_id"].isin(set(ids[at]))], fill_missing=True
+            )
         ),
         scenarios=["actual"],
         periods=(periods[0], periods[-1]),

@@ -229,56 +229,117 @@ def forecast_layout(
     cut-off's year so far, then the forecast at `volume` x trend up to `months` months after
     the cut-off (from the day after their last reading, should that be before the cut-off).
     """
-    rows = np.asarray(rows)
-    n = len(rows)
-    end = np.datetime64(add_months(hist.cutoff, months), "D")
-    start = np.full(n, np.datetime64(hist.cutoff, "D"))
-    parts: list[tuple[np.ndarray, ...]] = []
-    ytd = hist.year_to_date
-    if ytd is not None:
-        at = pd.Index(ytd.customer_ids).get_indexer(hist.customer_ids[rows])
-        has = np.flatnonzero(at >= 0)
-        bounds = np.append(ytd.month_bounds[ytd.customer_month_starts], ytd.n_rows)
-        first, stop = bounds[at[has]], bounds[at[has] + 1]
-        take = _ranges(first, stop - first)
-        start[has] = ytd.dates[stop - 1] + 1
+    return ForecastLayout.build(hist, rows, months).at_volume(volume)
+
+
+@dataclass(frozen=True)
+class ForecastLayout:
+    """The calendar of `forecast_layout` for some customers, before any volume is applied.
+
+    Laying out (the days, their day types, the profile looked up for each, the year to
+    date placed before them, the customer-month runs) does not depend on the volume, so
+    one layout serves the P10, P50 and P90 bills of the same customers: `at_volume` only
+    multiplies the forecast rows.
+    """
+
+    customer_ids: np.ndarray  # (C,) of the laid-out customers
+    trend: np.ndarray  # (C,)
+    dates: np.ndarray  # (R,) sorted by customer and date
+    kwh: np.ndarray  # (R, 24) actual kWh of year-to-date rows; forecast rows unscaled
+    row_missing: np.ndarray  # (R,)
+    demand_kw: np.ndarray  # (R,) actual (never NaN), or the unscaled forecast's (NaN unknown)
+    forecast: np.ndarray  # (F,) positions of the forecast rows in R
+    forecast_customer: np.ndarray  # (F,) index into customer_ids
+    month_starts: np.ndarray
+    month_customer: np.ndarray
+
+    @classmethod
+    def build(cls, hist: History, rows: np.ndarray, months: int = 12) -> ForecastLayout:
+        rows = np.asarray(rows)
+        n = len(rows)
+        end = np.datetime64(add_months(hist.cutoff, months), "D")
+        start = np.full(n, np.datetime64(hist.cutoff, "D"))
+        parts: list[tuple[np.ndarray, ...]] = []
+        ytd = hist.year_to_date
+        if ytd is not None:
+            at = pd.Index(ytd.customer_ids).get_indexer(hist.customer_ids[rows])
+            has = np.flatnonzero(at >= 0)
+            bounds = np.append(ytd.month_bounds[ytd.customer_month_starts], ytd.n_rows)
+            first, stop = bounds[at[has]], bounds[at[has] + 1]
+            take = _ranges(first, stop - first)
+            start[has] = ytd.dates[stop - 1] + 1
+            parts.append(
+                (
+                    np.repeat(has, stop - first),
+                    ytd.dates[take],
+                    ytd.kwh[take],
+                    ytd.row_missing[take],
+                    ytd.row_demand_kw[take],
+                    np.zeros(len(take), dtype=bool),
+                )
+            )
+        length = (end - start).astype(int)
+        customer = np.repeat(np.arange(n), length)
+        days = start[customer] + (
+            np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+        )
+        month = pd.DatetimeIndex(days).month.to_numpy() - 1
+        kwh = hist.profile[rows[customer], month, rest_days(days).astype(int)]
+        demand = hist.demand_kw[rows[customer], month]
         parts.append(
             (
-                np.repeat(has, stop - first),
-                ytd.dates[take],
-                ytd.kwh[take],
-                ytd.row_missing[take],
-                ytd.row_demand_kw[take],
+                customer,
+                days,
+                kwh,
+                np.zeros(len(days), dtype=np.int64),
+                demand,
+                np.ones(len(days), dtype=bool),
             )
         )
-    length = (end - start).astype(int)
-    customer = np.repeat(np.arange(n), length)
-    days = start[customer] + (
-        np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    )
-    month = pd.DatetimeIndex(days).month.to_numpy() - 1
-    scale = (hist.trend[rows] * np.asarray(volume, dtype=float))[customer]
-    kwh = hist.profile[rows[customer], month, rest_days(days).astype(int)] * scale[:, None]
-    demand = hist.demand_kw[rows[customer], month] * scale
-    demand = np.where(np.isnan(demand), kwh.max(axis=1), demand)
-    parts.append((customer, days, kwh, np.zeros(len(days), dtype=np.int64), demand))
-    customer, days, kwh, missing, demand = (np.concatenate(p) for p in zip(*parts, strict=True))
-    order = np.lexsort((days, customer))
-    customer, days, kwh = customer[order], days[order], kwh[order]
-    new_month = np.ones(len(days), dtype=bool)
-    months_of_row = days.astype("datetime64[M]")
-    new_month[1:] = (customer[1:] != customer[:-1]) | (months_of_row[1:] != months_of_row[:-1])
-    month_starts = np.flatnonzero(new_month)
-    return HourlyReadings(
-        customer_ids=hist.customer_ids[rows],
-        dates=days,
-        kwh=kwh,
-        row_missing=missing[order],
-        row_demand_kw=demand[order],
-        month_starts=month_starts,
-        month_customer=customer[month_starts],
-        filled=True,
-    )
+        customer, days, kwh, missing, demand, forecast = (
+            np.concatenate(p) for p in zip(*parts, strict=True)
+        )
+        order = np.lexsort((days, customer))
+        customer, days, forecast = customer[order], days[order], forecast[order]
+        new_month = np.ones(len(days), dtype=bool)
+        months_of_row = days.astype("datetime64[M]")
+        new_month[1:] = (customer[1:] != customer[:-1]) | (months_of_row[1:] != months_of_row[:-1])
+        month_starts = np.flatnonzero(new_month)
+        positions = np.flatnonzero(forecast)
+        return cls(
+            customer_ids=hist.customer_ids[rows],
+            trend=hist.trend[rows],
+            dates=days,
+            kwh=kwh[order],
+            row_missing=missing[order],
+            demand_kw=demand[order],
+            forecast=positions,
+            forecast_customer=customer[positions],
+            month_starts=month_starts,
+            month_customer=customer[month_starts],
+        )
+
+    def at_volume(self, volume: np.ndarray) -> HourlyReadings:
+        """The layout with each customer's forecast rows at `volume` x trend (the actual
+        rows are multiplied by 1, which leaves them exactly as they were)."""
+        scale = np.ones(len(self.dates))
+        scale[self.forecast] = (self.trend * np.asarray(volume, dtype=float))[
+            self.forecast_customer
+        ]
+        kwh = self.kwh * scale[:, None]
+        demand = self.demand_kw * scale
+        unknown = np.flatnonzero(np.isnan(demand))  # forecast rows without a metered demand
+        demand[unknown] = kwh[unknown].max(axis=1)
+        return HourlyReadings(
+            customer_ids=self.customer_ids,
+            dates=self.dates,
+            kwh=kwh,
+            row_missing=self.row_missing,
+            row_demand_kw=demand,
+            month_starts=self.month_starts,
+            month_customer=self.month_customer,
+            filled=True,
+        )
 
 
 def _ranges(first: np.ndarray, length: np.ndarray) -> np.ndarray:

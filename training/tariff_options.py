@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from powerhall.tariffs import HourlyReadings, TariffCatalogue, bill_by_month
-from training.tariff_forecast import History, add_months, forecast_layout
+from training.tariff_forecast import ForecastLayout, History, add_months
 
 SCENARIOS: Final = ("p10", "p50", "p90")
 BATCH_CUSTOMERS: Final = 1000
@@ -105,8 +105,9 @@ def bill_forecasts(
     row_of = pd.Series(np.arange(len(hist.customer_ids)), index=hist.customer_ids)
     rows = row_of.reindex(customers["customer_id"].astype(str)).to_numpy()
 
-    def layout(at: np.ndarray, scenario: str) -> HourlyReadings:
-        return forecast_layout(hist, rows[at], np.asarray(volumes[scenario])[at], months)
+    def layout(at: np.ndarray) -> Callable[[str], HourlyReadings]:
+        laid_out = ForecastLayout.build(hist, rows[at], months)
+        return lambda scenario: laid_out.at_volume(np.asarray(volumes[scenario])[at])
 
     return bill_months(
         customers,
@@ -125,15 +126,16 @@ def bill_months(
     customers: pd.DataFrame,
     catalogue: TariffCatalogue,
     pairs: pd.DataFrame,
-    layout: Callable[[np.ndarray, str], HourlyReadings],
+    layout: Callable[[np.ndarray], Callable[[str], HourlyReadings]],
     *,
     scenarios: Sequence[str],
     periods: tuple[str, str],
 ) -> pd.DataFrame:
-    """Bill the readings `layout(positions in customers, scenario)` under each customer's
+    """Bill the readings `layout(positions in customers)(scenario)` under each customer's
     tariffs in `pairs`; sum the months from ``periods[0]`` to ``periods[1]`` (YYYY-MM).
 
-    Customers billed under the same tariffs are laid out together, in bounded batches.
+    Customers billed under the same tariffs are laid out together, in bounded batches;
+    a batch is laid out once and its scenarios drawn from that layout.
     """
     customers = customers.reset_index(drop=True)
     first, last = periods
@@ -148,8 +150,9 @@ def bill_months(
         members = np.flatnonzero(keys == key)
         for start in range(0, len(members), BATCH_CUSTOMERS):
             at = members[start : start + BATCH_CUSTOMERS]
+            laid_out = layout(at)
             for scenario in scenarios:
-                hourly = layout(at, scenario)
+                hourly = laid_out(scenario)
                 for tariff_id in key.split(","):
                     month_bills = bill_by_month(
                         catalogue.get(tariff_id),

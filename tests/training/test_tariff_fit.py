@@ -22,7 +22,7 @@ from training.registry import CHAMPION
 from training.score import score
 from training.tariff_data import customers_at, readings_before
 from training.tariff_fit import NAME, TariffFitResult, check_window, train_tariff_fit
-from training.tariff_forecast import forecast_layout, history
+from training.tariff_forecast import ForecastLayout, forecast_layout, history
 from training.tariff_options import Advice, Band, advise, bill_forecasts, candidates, savings
 
 CUTOFF = date(2026, 1, 1)
@@ -61,6 +61,22 @@ def test_the_forecast_reads_nothing_on_or_after_the_cutoff(settings: Settings) -
     np.testing.assert_array_equal(first.kwh, second.kwh)
     np.testing.assert_array_equal(first.dates, second.dates)
     assert first.dates.max() == np.datetime64("2026-12-31")
+
+
+def test_a_volume_scales_the_forecast_and_never_the_readings_of_the_year_so_far(
+    settings: Settings,
+) -> None:
+    cutoff = date(2026, 4, 1)
+    ids = customers_at(settings, cutoff, in_force_from_bills=True)["customer_id"].to_numpy()[:40]
+    hist = history(readings_before(settings, cutoff, ids), ids, cutoff)
+    layout = ForecastLayout.build(hist, np.arange(len(ids)))
+    plain, high = (layout.at_volume(np.full(len(ids), v)) for v in (1.0, 1.5))
+    actual = plain.dates < np.datetime64(cutoff)
+    assert actual.any() and (~actual).any()
+    np.testing.assert_array_equal(high.kwh[actual], plain.kwh[actual])
+    np.testing.assert_array_equal(high.row_demand_kw[actual], plain.row_demand_kw[actual])
+    np.testing.assert_allclose(high.kwh[~actual], 1.5 * plain.kwh[~actual])
+    np.testing.assert_allclose(high.row_demand_kw[~actual], 1.5 * plain.row_demand_kw[~actual])
 
 
 def test_the_cutoff_is_the_first_of_a_month() -> None:
