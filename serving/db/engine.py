@@ -18,10 +18,16 @@ others took the lock in turn."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets counter screens read while a request writes; SQLite enforces foreign
-    keys only when asked, on every connection."""
+    """WAL lets counter screens read while a request writes. In WAL mode, synchronous
+    NORMAL syncs at checkpoints instead of at every commit: a commit survives the
+    service crashing, and only a power cut or an OS crash can take back the last few
+    (the database stays consistent). An answer waits for its commit, and an fsync per
+    commit put the light-load p99 at 190 ms instead of 33 ms; PostgreSQL, the production
+    database, keeps its own durability settings. SQLite enforces foreign keys only when
+    asked, on every connection."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
