@@ -17,10 +17,13 @@ run: install pipeline models serve ## set up the demo on DATA (default data/) an
 
 install: $(VENV)/.installed ## create .venv and install the project with its extras
 
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (as on CI), nothing caches the
+# libraries' bytecode, and every process (each CLI call, each test subprocess) would compile
+# MLflow, Feast and pandas from source again: their import took 14 s instead of 8 s here.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --editable '.[$(EXTRAS)]'
+	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --editable '.[$(EXTRAS)]'
 	touch $@
 
 pipeline: ## generate, ingest, build profiles and load the online feature store
