@@ -6,6 +6,9 @@ Goals (issue 9): after 3 rounds the retrained engine's acceptance is at least 2x
 most-popular policy's and at least 0.8x the oracle's, with no more pushes than the contact
 policy allows (read back from the push log); 300 customers and 3 rounds run in under 30 s.
 Every ratio is measured in this one run, on the same customers and the same answers' draws.
+The first campaign's expected acceptance (the truth's probability of what each policy
+pushed, to the same customers with the same clean history) is set against the ceiling,
+each customer's best item (`simulation.ceiling`): what no policy can exceed.
 """
 
 from __future__ import annotations
@@ -17,9 +20,14 @@ import time
 from pathlib import Path
 
 from powerhall.settings import Settings
+from powerhall.tariffs import load_catalogue
+from powerhall.tips import load_tips
+from serving.suggestions.candidates import Catalogue
+from simulation.ceiling import first_push_ceiling
 from simulation.loop import run
-from simulation.policies import POLICIES
+from simulation.policies import MOST_POPULAR, ORACLE, POLICIES, RETRAINED
 from simulation.report import GOAL_VS_ORACLE, GOAL_VS_POPULAR, report
+from simulation.truth import Truth
 from simulation.workspace import HISTORY_DAYS, RETRAIN, Workspace, prepare
 
 from results import Row, record
@@ -70,14 +78,24 @@ def main() -> None:
         )
         done = report(simulated, settings.contact_policy)
         total = time.perf_counter() - began
+        ceiling = first_push_ceiling(
+            simulated,
+            Truth(workspace.world.raw_dir, workspace.clock.timezone),
+            Catalogue(load_tips(), load_catalogue()),
+            POLICIES,
+        )
     pushes = simulated.pushes
     last = pushes[pushes["round"] == args.rounds]
-    print(f"{'policy':<20} {'pushes':>7} {'acceptance':>11} {'last round':>11} {'yuan/yr':>9}")
+    print(
+        f"{'policy':<20} {'pushes':>7} {'acceptance':>11} {'last round':>11} {'expected':>9} "
+        f"{'yuan/yr':>9}"
+    )
     for policy in POLICIES:
         mine, mine_last = pushes[pushes["policy"] == policy], last[last["policy"] == policy]
         print(
             f"{policy:<20} {len(mine):>7} {mine['accepted'].mean():>11.3f} "
-            f"{mine_last['accepted'].mean():>11.3f} {mine['benefit_cny_year'].sum():>9,.0f}"
+            f"{mine_last['accepted'].mean():>11.3f} {mine['p_accept'].mean():>9.3f} "
+            f"{mine['benefit_cny_year'].sum():>9,.0f}"
         )
     rows = []
     for goal in done.goals:
@@ -93,6 +111,31 @@ def main() -> None:
                 met=goal.met,
             )
         )
+    first = ceiling.table.set_index("policy")
+    print(
+        "first campaign, expected acceptance on the same customers: "
+        + ", ".join(f"{p} {first.loc[p, 'expected']:.3f}" for p in POLICIES)
+        + f"; ceiling (each customer's best item) {first.loc[MOST_POPULAR, 'ceiling']:.3f} "
+        f"= {ceiling.ceiling_over(MOST_POPULAR):.2f}x most_popular's"
+    )
+    first_rows = [
+        Row(
+            "first campaign: ceiling (best item for each customer) / most_popular, expected "
+            "acceptance",
+            ceiling.ceiling_over(MOST_POPULAR),
+            "x",
+            ratio=ceiling.ceiling_over(MOST_POPULAR),
+        ),
+        *(
+            Row(
+                f"first campaign: {policy} / most_popular, expected acceptance",
+                ceiling.expected_over(policy, MOST_POPULAR),
+                "x",
+                ratio=ceiling.expected_over(policy, MOST_POPULAR),
+            )
+            for policy in (ORACLE, RETRAINED)
+        ),
+    ]
     loop = total - prepared
     print(
         f"caps held: {done.caps_held} (most in 7 days {done.caps['most_in_7_days'].max()}, "
@@ -105,6 +148,7 @@ def main() -> None:
         f"closed_loop_{args.customers}",
         [
             *rows,
+            *first_rows,
             Row(
                 "push caps held (push log)",
                 float(done.caps_held),
@@ -138,7 +182,10 @@ def main() -> None:
             "goals": f"retrained / most_popular >= {GOAL_VS_POPULAR}, "
             f"retrained / oracle >= {GOAL_VS_ORACLE}",
         },
-        series={"rounds": done.table.to_dict(orient="records")},
+        series={
+            "rounds": done.table.to_dict(orient="records"),
+            "first_campaign": ceiling.table.to_dict(orient="records"),
+        },
     )
 
 

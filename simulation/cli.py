@@ -107,13 +107,15 @@ def show(console: Console, done: Report, result: SimulationRun, timing: dict[str
     """The rounds, goals, caps, pipelines and timings as tables and lines."""
     customers, rounds = result.parameters["customers"], result.parameters["rounds"]
     rounds_table = Table(
-        "round", "policy", "pushes", "customers", "accepted", "acceptance", "yuan saved/yr",
-        "opt-outs", title=f"{customers:,} customers, {rounds} rounds of two weeks",
+        "round", "policy", "pushes", "customers", "accepted", "acceptance", "expected",
+        "yuan saved/yr", "opt-outs",
+        title=f"{customers:,} customers, {rounds} rounds of two weeks",
     )  # fmt: skip
     for row in done.table.itertuples(index=False):
         rounds_table.add_row(
             str(row.round), row.policy, str(row.pushes), str(row.customers), str(row.accepted),
-            _number(row.acceptance), f"{row.yuan_saved:,.0f}", str(row.opt_outs),
+            _number(row.acceptance), _number(row.expected_acceptance),
+            f"{row.yuan_saved:,.0f}", str(row.opt_outs),
         )  # fmt: skip
     console.print(rounds_table)
     goals = Table("goal", "measured", "needed", "met")

@@ -171,19 +171,21 @@ def deploy(
     models: Sequence[str],
     at: datetime,
     progress: Progress = quiet,
+    plots: bool = True,
 ) -> dict[str, dict[str, str]]:
     """The nightly pipeline after the lake is up to date: every profile snapshot rebuilt,
     `models` retrained through the gate, everyone scored at `at`. Returns each model's
-    new version and the gate's verdict."""
+    new version and the gate's verdict. `plots` False: the training runs log their
+    metrics and models without plots (the rounds' retraining: nobody looks at each)."""
     progress("building every profile snapshot")
     build_profiles(settings.lake_dir, settings.offline_dir, timezone=settings.timezone)
     gated = {}
     for name in models:
         progress(f"training {name}")
         if name == tips.NAME:
-            result: Any = tips.train_tips(settings, tracking_uri=tracking_uri)
+            result: Any = tips.train_tips(settings, tracking_uri=tracking_uri, plots=plots)
         elif name == tariff_fit.NAME:
-            result = tariff_fit.train_tariff_fit(settings, tracking_uri=tracking_uri)
+            result = tariff_fit.train_tariff_fit(settings, tracking_uri=tracking_uri, plots=plots)
         else:
             raise PowerhallError(f"the simulation retrains {', '.join(RETRAIN)}, not {name!r}")
         gated[name] = {

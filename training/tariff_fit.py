@@ -31,9 +31,9 @@ from training import tracking
 from training.classifier import logistic_baseline
 from training.datasets import data_bounds
 from training.evaluate import classification_metrics, save_plots
-from training.model import CalibrationMethod
+from training.model import CalibrationMethod, ClassifierPyfunc
 from training.registry import TrainingRun, register_and_gate
-from training.tariff_acceptance import AcceptanceModel, AcceptancePyfunc
+from training.tariff_acceptance import AcceptanceModel
 from training.tariff_data import (
     customers_at,
     month_start,
@@ -243,9 +243,11 @@ def train_tariff_fit(
     model_name: str | None = None,
     tracking_uri: str | None = None,
     catalogue: TariffCatalogue | None = None,
+    plots: bool = True,
 ) -> TariffFitResult:
     """One tracked run: the savings check, the acceptance model and its baselines, plots,
-    the registered version (with the band) and the promotion gate."""
+    the registered version (with the band) and the promotion gate. `plots` False: metrics
+    without their plots (the closed-loop simulation's nightly retraining)."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -311,26 +313,27 @@ def train_tariff_fit(
             {f"{scorer}_{key}": value for scorer, m in metrics.items() for key, value in m.items()}
             | {f"rows_{part}": count for part, count in rows.items()}
         )
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp)
-            plots = save_plots(
-                y,
-                scores,
-                importance=model.importance(),
-                contributions=model.contributions(test),
-                feature_values=test[features].to_numpy(dtype=float),
-                feature_names=features,
-                out_dir=out,
-            )
-            plots.append(_saving_plot(check, out / "saving_check.png"))
-            for path in plots:
-                mlflow.log_artifact(str(path), artifact_path="plots")
+        if plots:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp)
+                drawn = save_plots(
+                    y,
+                    scores,
+                    importance=model.importance(),
+                    contributions=model.contributions(test),
+                    feature_values=test[features].to_numpy(dtype=float),
+                    feature_names=features,
+                    out_dir=out,
+                )
+                drawn.append(_saving_plot(check, out / "saving_check.png"))
+                for path in drawn:
+                    mlflow.log_artifact(str(path), artifact_path="plots")
         mlflow.log_dict({"features": features, "band": check.band.as_dict()}, "features.json")
         mlflow.log_dict(metrics, "metrics.json")
         example = test[features].head(5).astype("float64")
         info = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT,
-            python_model=AcceptancePyfunc(model),
+            python_model=ClassifierPyfunc(model),
             signature=infer_signature(example, pd.DataFrame({"probability": [0.5]})),
             input_example=example,
             pip_requirements=tracking.pip_requirements(),

@@ -128,8 +128,11 @@ def train_tips(
     seed: int | None = None,
     model_name: str | None = None,
     tracking_uri: str | None = None,
+    plots: bool = True,
 ) -> TipsResult:
-    """One tracked run: shown tips, split, ranker and baselines, plots, model, version, gate."""
+    """One tracked run: shown tips, split, ranker and baselines, plots, model, version, gate.
+    `plots` False: metrics without their plots, for a pipeline nobody watches run by run
+    (the closed-loop simulation's nightly retraining)."""
     from mlflow.models import infer_signature
 
     name = model_name or NAME
@@ -170,9 +173,10 @@ def train_tips(
             {f"{scorer}_{key}": value for scorer, m in metrics.items() for key, value in m.items()}
             | {f"rows_{part}": count for part, count in rows.items()}
         )
-        with tempfile.TemporaryDirectory() as tmp:
-            for path in save_plots(metrics, model.importance(), Path(tmp)):
-                mlflow.log_artifact(str(path), artifact_path="plots")
+        if plots:
+            with tempfile.TemporaryDirectory() as tmp:
+                for path in save_plots(metrics, model.importance(), Path(tmp)):
+                    mlflow.log_artifact(str(path), artifact_path="plots")
         mlflow.log_dict({"columns": model.columns, "tips": list(model.tips)}, "features.json")
         mlflow.log_dict(metrics, "metrics.json")
         example = parts.test[model.columns].head(5).reset_index(drop=True)

@@ -1,11 +1,13 @@
 """Campaign planning and the transactional outbox.
 
-Planning asks the engine, for each customer of the audience, what it would push on the
-app channel now (consent, quiet hours, caps and the other rules applied by the engine)
-and keeps the campaign's kinds, at most `limit_per_customer` each. Profiles and contact
-histories are read a chunk of customers at a time. Running a campaign writes, in one
-transaction, the campaign, one outbox row per push and the `suggestions_served` rows
-that make the pushes count in later answers: either all of it is queued or nothing is.
+Planning asks the engine, for each customer of the audience the app can reach now (not
+closed, with the app and push consent, outside quiet hours), what it would push on the
+app channel now (caps and the other rules applied by the engine, which pushes only what
+the customer can act on and gain from) and keeps the campaign's kinds, at most
+`limit_per_customer` each. Profiles and contact histories are read a chunk of customers
+at a time. Running a campaign writes, in one transaction, the campaign, one outbox row
+per push and the `suggestions_served` rows that make the pushes count in later answers:
+either all of it is queued or nothing is.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -31,6 +33,8 @@ from serving.push.outbox import idempotency_key
 from serving.push.schemas import CampaignCreate, CampaignPlan, PlannedPush, Recipient
 from serving.push.tables import Campaign, OutboxMessage, OutboxStatus
 from serving.suggestions import RULES, Channel, CustomerRecord, Suggester, Suggestion
+from serving.suggestions.policy import app_gate
+from serving.suggestions.ranking import NO_VALUE
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +45,11 @@ NO_CANDIDATE: Final = "no_candidate"
 CLOSED: Final = "closed"
 OTHER_KIND: Final = "other_kind"
 OVER_LIMIT: Final = "over_limit"
-EXCLUSIONS: Final = (*RULES, NO_CANDIDATE, CLOSED, OTHER_KIND, OVER_LIMIT)
-"""What the plan counts: the engine's policy rules, then the campaign's own reasons."""
+EXCLUSIONS: Final = (NO_VALUE, *RULES, NO_CANDIDATE, CLOSED, OTHER_KIND, OVER_LIMIT)
+"""What the plan counts: what is not worth a push (advice to stay on one's tariff), the
+engine's policy rules, then the campaign's own reasons. Customers the app cannot reach
+(no app, no push consent, quiet hours: `policy.app_gate`) are counted once each, without
+asking the engine; the other rules count suggestions."""
 PER_CUSTOMER_ASK: Final = len(SuggestionKind)
 """Suggestions asked of the engine per customer: one per kind at most."""
 
@@ -122,8 +129,15 @@ def plan_campaign(
     plan.customers = len(customers)
     open_ = [customer_record(c) for c in customers if c.closed_at is None]
     plan.excluded[CLOSED] = len(customers) - len(open_)
-    for start in range(0, len(open_), CHUNK):
-        chunk = open_[start : start + CHUNK]
+    reachable = []
+    for customer in open_:
+        gate = app_gate(customer, now=now, policy=suggester.policy, zone=suggester.zone, push=True)
+        if gate is None:
+            reachable.append(customer)
+        else:
+            plan.excluded[gate] += 1
+    for start in range(0, len(reachable), CHUNK):
+        chunk = reachable[start : start + CHUNK]
         ids = [c.customer_id for c in chunk]
         histories = read_histories(session, ids, now=now)
         for customer, profile in zip(chunk, _profiles(profiles, ids, now), strict=True):
@@ -239,7 +253,7 @@ def queue_campaign(
                     "channel": Channel.APP,
                     "hall_id": None,
                     "counter_id": None,
-                    "payload": {"campaign_id": campaign_id, **asdict(s)},
+                    "payload": {"campaign_id": campaign_id, **s.payload()},
                     "shown_at": now,
                 }
             )

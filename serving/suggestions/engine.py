@@ -11,7 +11,7 @@ real-time event arrived after the batch scores).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -36,7 +36,17 @@ from serving.suggestions.model import (
     Suggestion,
 )
 from serving.suggestions.policy import Context, apply_policy
-from serving.suggestions.ranking import Candidate, Evidence, Exploration, Ranked, rank
+from serving.suggestions.ranking import (
+    NO_VALUE,
+    Arm,
+    Candidate,
+    Evidence,
+    Exploration,
+    Ranked,
+    rank,
+    with_outcomes,
+    worth_pushing,
+)
 from serving.suggestions.risks import CHURN, COMPLAINT, RiskScore, batch_risks
 from serving.suggestions.texts import LANGUAGES
 from training import tracking
@@ -88,6 +98,7 @@ class Suggester:
         defaults: SegmentProfiles,
         champions: Champions,
         exploration: Exploration | None = None,
+        outcomes: Mapping[Arm, tuple[int, int]] | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.policy = policy
@@ -96,6 +107,9 @@ class Suggester:
         self.champions = champions
         self.exploration = exploration
         """None: every answer ranks by expected value (see `ranking.Exploration`)."""
+        self.outcomes: Mapping[Arm, tuple[int, int]] = outcomes or {}
+        """(kind, item) -> (shown, accepted) so far: corrects the models' acceptance
+        (`ranking.with_outcomes`)."""
         self._failures: dict[str, str] = {}
 
     @property
@@ -127,7 +141,8 @@ class Suggester:
     ) -> Answer:
         """Ranked suggestions after the contact policy. `profile` None: the online store is
         unreachable (segment defaults, degraded); `profile.found` False: a cold start.
-        `push`: the answer becomes an app push (consent, quiet hours and caps apply)."""
+        `push`: the answer becomes an app push (consent, quiet hours and caps apply, and
+        only what is worth pushing is kept: `ranking.worth_pushing`, counted as `no_value`)."""
         if language not in LANGUAGES:
             raise ContractError(f"language {language!r}: use one of {', '.join(LANGUAGES)}")
         if limit < 1:
@@ -161,9 +176,14 @@ class Suggester:
             degraded=degraded,
             today=now.astimezone(self.zone).date(),
         )
-        ranked = self.rank(
-            candidates(request, self.catalogue, tips, tip_evidence), customer=customer, now=now
-        )
+        found = candidates(request, self.catalogue, tips, tip_evidence)
+        if self.outcomes:
+            found = [with_outcomes(c, self.outcomes) for c in found]
+        ranked = self.rank(found, customer=customer, now=now)
+        worthless = 0
+        if push:
+            pushable = [r for r in ranked if worth_pushing(r.candidate)]
+            worthless, ranked = len(ranked) - len(pushable), pushable
         complaint = risks.get(COMPLAINT)
         verdict = apply_policy(
             ranked,
@@ -187,7 +207,7 @@ class Suggester:
             model_versions=versions,
             degraded=degraded,
             cold_start=cold_start,
-            excluded=verdict.excluded,
+            excluded={**verdict.excluded, NO_VALUE: worthless} if push else verdict.excluded,
             profile_summary=self._summary(
                 customer,
                 features,
@@ -300,13 +320,13 @@ def _suggestion(ranked: Ranked, rank_: int) -> Suggestion:
 def build_suggester(settings: Settings, *, tracking_uri: str | None = None) -> Suggester:
     """Everything loaded once: tips and tariffs, policy, segment defaults, champions (from
     `tracking_uri`, default `training.tracking`'s: MLFLOW_TRACKING_URI or ./mlruns), and
-    the outcomes observed so far for the exploration share of answers."""
+    the outcomes observed so far (they correct the models' acceptance of each item, and
+    the exploration share of answers draws from them)."""
+    outcomes = observed_outcomes(settings.lake_dir)
     exploration = None
     if settings.exploration_share > 0:
         exploration = Exploration(
-            settings.exploration_share,
-            seed=settings.exploration_seed,
-            observed=observed_outcomes(settings.lake_dir),
+            settings.exploration_share, seed=settings.exploration_seed, observed=outcomes
         )
     suggester = Suggester(
         catalogue=Catalogue(load_tips(), load_catalogue()),
@@ -315,6 +335,7 @@ def build_suggester(settings: Settings, *, tracking_uri: str | None = None) -> S
         defaults=segment_profiles(settings),
         champions=Champions(),
         exploration=exploration,
+        outcomes=outcomes,
     )
     tracking.configure(tracking_uri)
     loaded = suggester.reload_models()

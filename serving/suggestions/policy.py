@@ -106,6 +106,21 @@ def recovery_first(context: Context, policy: ContactPolicy) -> bool:
     )
 
 
+def app_gate(
+    customer: CustomerRecord, *, now: datetime, policy: ContactPolicy, zone: ZoneInfo, push: bool
+) -> str | None:
+    """The rule that closes the app to the customer now, whatever is suggested (`no_app`,
+    then for a push `no_consent` and `quiet_hours`); None when it is open. A campaign asks
+    it first, so that it does not build suggestions nobody can receive."""
+    if not customer.has_app:
+        return NO_APP
+    if push and not customer.push_consent:
+        return NO_CONSENT
+    if push and is_quiet(now, policy, zone):
+        return QUIET_HOURS
+    return None
+
+
 def apply_policy(
     candidates: Sequence[OfferT],
     *,
@@ -130,15 +145,7 @@ def apply_policy(
     excluded = dict.fromkeys(RULES, 0)
     remaining = list(candidates)
     if channel is Channel.APP:
-        gate = (
-            NO_APP
-            if not customer.has_app
-            else NO_CONSENT
-            if push and not customer.push_consent
-            else QUIET_HOURS
-            if push and is_quiet(now, policy, zone)
-            else None
-        )
+        gate = app_gate(customer, now=now, policy=policy, zone=zone, push=push)
         if gate is not None:
             excluded[gate] = len(remaining)
             return Verdict((), excluded)

@@ -12,6 +12,10 @@ Expected value is in yuan a year so that kinds compare on one scale:
 - bill alert: the yuan this month's forecast bill is above the usual one, the surprise the
   warning spares (it is timely and rare: a month's shock ranks with a year's saving).
 
+The models' acceptance of a tariff or tip is corrected by the answers its item has had so
+far (`with_outcomes`): a model trained on a few hundred answers can keep scoring an item
+that customers keep turning down, and the engine should learn from what they did.
+
 A small share of answers explores instead (`Exploration`, `POWERHALL_EXPLORATION_SHARE`):
 a model only learns about the items it shows, so without it a tip the ranker scores low
 would never be shown again, nor a new one ever be.
@@ -23,7 +27,7 @@ import hashlib
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -138,6 +142,22 @@ def expected_value(candidate: Candidate) -> float:
     return max(candidate.saving_cny or 0.0, 0.0) * p
 
 
+NO_VALUE: Final = "no_value"
+"""How a push counts the candidates left out as nothing to act on (`worth_pushing`)."""
+
+
+def worth_pushing(candidate: Candidate) -> bool:
+    """Whether a push of the candidate carries something the customer can act on and gain
+    from. A push costs the customer's attention and a place under the contact policy's
+    caps, so tariff advice is pushed only as a switch that saves: advice to stay on one's
+    tariff is an answer for the counter ("is my tariff the best?"), not a message. Every
+    other kind is an action to take (a tip, whose saving the catalogue may not be able to
+    price), a warning, a comparison or care."""
+    if candidate.kind == SuggestionKind.TARIFF:
+        return candidate.saving_cny is not None and candidate.saving_cny > 0
+    return True
+
+
 def confidence(candidate: Candidate) -> float:
     """How sure the engine is of the suggestion's numbers, 0-1.
 
@@ -221,6 +241,27 @@ class Exploration:
             shown, accepted = self.observed.get(arm, (0, 0))
             draws.append(rng.betavariate(1 + accepted, 1 + shown - accepted))
         return draws
+
+
+PRIOR_ANSWERS: Final = 10.0
+"""How many answers a model's acceptance weighs against its item's observed outcomes: an
+item answered ten times is judged half by its answers, one answered a hundred times
+mostly by them. The models score the customer, the outcomes the item (its rate over
+everyone it was shown to): the model should lead until the item has a record."""
+
+
+def with_outcomes(candidate: Candidate, observed: Mapping[Arm, tuple[int, int]]) -> Candidate:
+    """The candidate with its acceptance corrected by its item's observed outcomes: the
+    mean of the Beta posterior whose prior is centred on the model's acceptance and worth
+    `PRIOR_ANSWERS` answers. Only offers to accept (a tip, a tariff switch) are corrected;
+    advice to stay on one's tariff is no offer, and the other kinds' probability is a risk."""
+    if candidate.kind not in EXPLORED_KINDS or not worth_pushing(candidate):
+        return candidate
+    shown, accepted = observed.get((candidate.kind, candidate.item_id), (0, 0))
+    if not shown:
+        return candidate
+    posterior = (PRIOR_ANSWERS * candidate.probability + accepted) / (PRIOR_ANSWERS + shown)
+    return replace(candidate, probability=posterior)
 
 
 def rank(

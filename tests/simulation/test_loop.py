@@ -98,6 +98,11 @@ def test_the_retrained_policy_learns_from_its_own_feedback(
     assert snapshots.max() == workspace.clock.local(workspace.clock.round_start(1))
     gated = pipeline["models"][tips.NAME]
     assert gated["version"] == "2" and gated["alias"] in ("champion", "challenger")
+    # The rounds' retraining logs metrics and models, not the plots nobody looks at.
+    client = MlflowClient(tracking_uri=simulated.tracking_uri)
+    retrained_run = client.get_model_version(tips.NAME, "2").run_id
+    assert "plots" not in {a.path for a in client.list_artifacts(retrained_run)}
+    assert client.get_run(retrained_run).data.metrics
     # The others kept the start's world: its lake never sees a simulated answer, its
     # registry (shared by every run of the workspace) never a new version.
     world = read_table(workspace.world.lake_dir, Table.SUGGESTION_OUTCOMES, ["suggestion_id"])
@@ -130,7 +135,11 @@ def test_the_report_tables_plots_and_logs_every_round(
     assert {g.what.split(",")[0] for g in reported.goals} == {
         "acceptance powerhall_retrained / most_popular",
         "acceptance powerhall_retrained / oracle",
+        "expected acceptance powerhall_retrained / most_popular",
+        "expected acceptance powerhall_retrained / oracle",
     }
+    expected = pushed["expected_acceptance"]
+    assert ((expected > 0) & (expected < 1)).all()
     client = MlflowClient(tracking_uri=simulated.tracking_uri)
     logged = client.get_run(reported.mlflow_run_id)
     assert client.get_experiment(logged.info.experiment_id).name == EXPERIMENT

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
 
-from features.online import OnlineProfiles
+from features.online import OnlineProfiles, Profile
 from features.store import open_store
 from powerhall.errors import NotFoundError
 from powerhall.settings import ContactPolicy, Settings
@@ -30,6 +30,7 @@ from serving.suggestions.candidates import Catalogue
 from serving.suggestions.champions import Champions
 from tests.serving.conftest import Keys
 from tests.serving.push.gateway import Gateway, running
+from tests.serving.suggestions.factories import profile
 
 DAY = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 """A Monday, 11:00 in Shanghai."""
@@ -240,3 +241,38 @@ def test_a_queued_campaign_reaches_the_gateway(
         assert body["customer_id"] == p.customer.customer_id
         assert (body["title"], body["message"]) == (push.title, push.message)
         assert uuid.UUID(body["campaign_id"])
+
+
+class Advised:
+    """Profiles whose batch scores advise every other customer to stay on their tariff
+    and the others to switch to time-of-use (the served world's scores advise neither)."""
+
+    def get_many(self, customer_ids: list[str], *, at: datetime | None = None) -> list[Profile]:
+        return [
+            profile(cid, **({"tariff_advice": "stay"} if i % 2 == 0 else {}))
+            for i, cid in enumerate(customer_ids)
+        ]
+
+
+def test_advice_to_stay_is_never_pushed(session: Session, suggester: Suggester) -> None:
+    ids = directory(session)
+    session.execute(
+        update(Customer).values(
+            segment="residential", region="shanghai", tariff_id="shanghai-res-tiered"
+        )
+    )
+    session.commit()
+    advised = cast(OnlineProfiles, Advised())
+    request = campaign(kinds=["tariff"])
+    tariffs = plan_campaign(session, request, suggester=suggester, profiles=advised, now=DAY)
+    assert {p.customer.customer_id for p in tariffs.recipients} == set(ids[1::2])
+    assert {s.item_id for p in tariffs.recipients for s in p.pushes} == {"shanghai-res-tou"}
+    assert tariffs.excluded["no_value"] == len(ids[::2])
+    # Those advised to stay get their best tip instead of the advice.
+    anything = plan_campaign(session, campaign(), suggester=suggester, profiles=advised, now=DAY)
+    assert len(anything.recipients) == len(ids)
+    assert all(
+        (s.kind == "tip") == (i % 2 == 0)
+        for i, p in enumerate(anything.recipients)
+        for s in p.pushes
+    )

@@ -228,6 +228,22 @@ def test_answer_carries_model_versions_and_summary(suggester: Suggester) -> None
     assert answer.profile_summary["profile"] == "customer"
 
 
+def test_advice_to_stay_is_answered_but_not_pushed(suggester: Suggester) -> None:
+    stay = {"tariff_advice": "stay", "best_tariff_saving_cny_365d": 30.0}
+    asked = ask(suggester, channel=Channel.APP, **stay)
+    assert ("tariff", "shanghai-res-tiered") in {(s.kind, s.item_id) for s in asked.suggestions}
+    pushed = suggester.suggest(
+        customer(), profile(**stay), ContactHistory(), channel=Channel.APP, now=NOW, push=True
+    )
+    assert [s.kind for s in pushed.suggestions] == ["tip"]
+    assert pushed.excluded["no_value"] == 1
+    switch = suggester.suggest(
+        customer(), profile(), ContactHistory(), channel=Channel.APP, now=NOW, push=True
+    )
+    assert switch.excluded["no_value"] == 0
+    assert [s.kind for s in switch.suggestions] == ["tariff", "tip"]
+
+
 def test_the_policy_applies_to_the_answer(suggester: Suggester) -> None:
     record = customer(push_consent=False)
     answer = suggester.suggest(

@@ -16,7 +16,14 @@ from serving.suggestions.candidates import Catalogue
 from serving.suggestions.engine import Suggester, build_suggester
 from serving.suggestions.evidence import observed_outcomes
 from serving.suggestions.model import Channel, ContactHistory
-from serving.suggestions.ranking import Candidate, Evidence, Exploration, rank
+from serving.suggestions.ranking import (
+    PRIOR_ANSWERS,
+    Candidate,
+    Evidence,
+    Exploration,
+    rank,
+    with_outcomes,
+)
 from tests.serving.suggestions.conftest import make_suggester
 from tests.serving.suggestions.factories import NOW, customer, profile
 
@@ -144,3 +151,29 @@ def test_build_suggester_explores_from_the_lake_outcomes(
         built.model_copy(update={"exploration_share": 0.0}), tracking_uri=registry
     )
     assert off.exploration is None
+    assert off.outcomes == counts  # the acceptance correction reads them all the same
+
+
+def test_observed_outcomes_correct_the_models_acceptance() -> None:
+    turned_down = {("tip", "tip-a"): (90, 0), ("tip", "tip-b"): (90, 45)}
+    a, b = tip("tip-a", 100.0, 0.5), tip("tip-b", 60.0, 0.5)
+    assert [r.item_id for r in rank([a, b])] == ["tip-a", "tip-b"]
+    corrected = [with_outcomes(c, turned_down) for c in (a, b)]
+    assert corrected[0].probability == pytest.approx(0.5 * PRIOR_ANSWERS / (PRIOR_ANSWERS + 90))
+    assert corrected[1].probability == pytest.approx(0.5)
+    assert [r.item_id for r in rank(corrected)] == ["tip-b", "tip-a"]
+    # An item never answered keeps the model's acceptance; a stay is no offer to correct.
+    assert with_outcomes(tip("tip-c", 50.0, 0.3), turned_down).probability == 0.3
+    stay = Candidate(**{**a.__dict__, "kind": "tariff", "saving_cny": None, "probability": 0.0})
+    assert with_outcomes(stay, {("tariff", "tip-a"): (10, 10)}) == stay
+
+
+def test_the_engine_ranks_with_the_corrected_acceptance(catalogue: Catalogue) -> None:
+    engine = make_suggester(catalogue)
+    asked = engine.suggest(customer(), profile(), ContactHistory(), channel=Channel.APP, now=NOW)
+    assert asked.suggestions[0].item_id == "shanghai-res-tou"
+    engine.outcomes = {("tariff", "shanghai-res-tou"): (200, 0)}
+    corrected = engine.suggest(
+        customer(), profile(), ContactHistory(), channel=Channel.APP, now=NOW
+    )
+    assert corrected.suggestions[0].kind == "tip"
