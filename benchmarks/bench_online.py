@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--reads", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-redis", action="store_true", help="SQLite only, even if Redis is up")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-online-") as tmp:
@@ -225,6 +226,8 @@ def main() -> None:
         store = open_store(settings)
         apply_definitions(store)
         rows = [loading(store, settings, args.customers)]
+        online_db = settings.feast_dir / "online_store.db"
+        print(f"  SQLite online store: {online_db.stat().st_size / 1024**3:.2f} GiB")
         rows += compare(
             "SQLite",
             store,
@@ -233,8 +236,8 @@ def main() -> None:
             args.reads,
         )
 
-        if not _redis_up():
-            print("\nRedis: not reachable at 127.0.0.1:6379, skipped")
+        if args.no_redis or not _redis_up():
+            print("\nRedis: skipped (--no-redis, or not reachable at 127.0.0.1:6379)")
             record("online", rows, parameters=vars(args))
             return
         redis_settings = settings.model_copy(

@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_profiles.py --customers 5000 --days 730
     .venv/bin/python benchmarks/bench_profiles.py --skip-demo --scale 10000,100000 --spark
+    .venv/bin/python benchmarks/bench_profiles.py --skip-demo --scale 10000,100000,1000000 \
+        --memory-limit 12GB --max-spill 50GB --materialize
 
 Goals (issue 5):
 - the consumption profile built by `features.profiles` on the demo data at >= 0.7x the
@@ -9,16 +11,19 @@ Goals (issue 5):
   weekly snapshots (a range join of readings to snapshots: what one writes by hand);
 - EV detection F1 >= 0.9 against the generator's hidden truth (heating and AC reported);
 - build time for 10 k, 100 k, 1 M customers x 365 days growing about linearly (DuckDB and,
-  with --spark, Spark local mode), within this machine's memory.
+  with --spark, Spark local mode), within this machine's memory. Each stage records its
+  time, lake and output size, peak RSS and peak disk (lake + spill + output) in
+  `results/profiles_scale.json` as it ends; each size's files are deleted before the next.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,13 +35,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.evaluation import appliance_scores, latest_appliances, read_truth
+from features.materialize import materialize
 from features.profiles import VIEWS, build_profiles
 from features.profiles.catalogue import CONSUMPTION, PEAK_HOURS, VALLEY_HOURS
+from features.profiles.engines import DuckDBEngine, Engine, SparkEngine
+from features.store import apply_definitions, open_store
 from powerhall.contract import CONTRACT_SCHEMAS, KWH_COLUMNS, Table
 from powerhall.ingest import ingest
 from powerhall.lake import read_parquet_sql
+from powerhall.settings import Settings
 from powerhall.synthetic import generate
 
+from footprint import GIB, Footprint, directory_bytes
 from results import Row, record
 
 GOAL_SPEED_RATIO = 0.7
@@ -135,15 +145,20 @@ def demo(customers: int, days: int, seed: int, work: Path) -> list[Row]:
     ]
 
 
+SCALE_BLOCK_CUSTOMERS = 50_000
+"""Customers generated at once: a block of one month is ~0.5 GB in memory at any size."""
+
+
 def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
-    """Readings (random household shapes) and customers, month by month to bound memory."""
+    """Readings (random household shapes) and customers: one file per month, written in
+    blocks of customers (row groups), so that memory stays bounded at 1 M customers."""
     rng = np.random.default_rng(seed)
     start = date(2024, 1, 1)
-    ids = np.array([f"S{i:08d}" for i in range(customers)])
+    ids = pa.array([f"S{i:08d}" for i in range(customers)], pa.string())
     frame = pd.DataFrame(
         {name: None for name in CONTRACT_SCHEMAS[Table.CUSTOMERS].names}, index=range(customers)
     )
-    frame["customer_id"] = ids
+    frame["customer_id"] = ids.to_numpy(zero_copy_only=False)
     frame["segment"], frame["region"], frame["hall_id"] = "residential", "shanghai", "H01"
     frame["tariff_id"], frame["has_app"], frame["push_consent"] = "sh-res", True, True
     frame["created_at"] = pd.Timestamp("2020-01-01", tz="UTC")
@@ -152,6 +167,7 @@ def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
         pa.Table.from_pandas(frame, schema=CONTRACT_SCHEMAS[Table.CUSTOMERS], preserve_index=False),
         lake / "customers" / "part-0.parquet",
     )
+    schema = CONTRACT_SCHEMAS[Table.READINGS]
     shape = 0.3 + 0.4 * np.exp(-((np.arange(24) - 20) ** 2) / 8)
     day = 0
     while day < days:
@@ -160,51 +176,192 @@ def write_scale_lake(lake: Path, customers: int, days: int, seed: int) -> None:
             (first.replace(day=28) + timedelta(days=4)).replace(day=1) - first,
             timedelta(days=days - day),
         ).days
-        n = customers * month_days
-        kwh = np.round(shape * rng.lognormal(0, 0.3, size=(n, 24)), 3)
-        table = {
-            "customer_id": np.repeat(ids, month_days),
-            "date": np.tile(
-                np.array([first + timedelta(days=i) for i in range(month_days)]), customers
-            ),
-            **{c: kwh[:, h] for h, c in enumerate(KWH_COLUMNS)},
-            "quality": np.full(n, "actual"),
-            "max_demand_kw": np.full(n, np.nan),
-        }
+        dates = np.arange(np.datetime64(first), np.datetime64(first) + month_days)
         folder = lake / "readings" / f"month={first:%Y-%m}"
         folder.mkdir(parents=True)
-        pq.write_table(
-            pa.Table.from_pydict(table, schema=CONTRACT_SCHEMAS[Table.READINGS]),
-            folder / "part-0.parquet",
-        )
+        with pq.ParquetWriter(folder / "part-0.parquet", schema) as writer:
+            for low in range(0, customers, SCALE_BLOCK_CUSTOMERS):
+                block = ids[low : low + SCALE_BLOCK_CUSTOMERS]
+                n = len(block) * month_days
+                kwh = np.round(shape[:, None] * rng.lognormal(0, 0.3, size=(24, n)), 3)
+                columns = {
+                    "customer_id": block.take(np.repeat(np.arange(len(block)), month_days)),
+                    "date": np.tile(dates, len(block)),
+                    **{c: kwh[h] for h, c in enumerate(KWH_COLUMNS)},
+                    "quality": np.full(n, "actual"),
+                    "max_demand_kw": np.full(n, np.nan),
+                }
+                writer.write_table(pa.Table.from_pydict(columns, schema=schema))
         day += month_days
 
 
-def scale(sizes: list[int], days: int, seed: int, spark: bool, work: Path) -> list[dict[str, Any]]:
-    """Build every view at each size; returns the curve's points."""
-    print(f"\nscale: build of all views, customers x {days} days")
-    engines = ["duckdb", "spark"] if spark else ["duckdb"]
-    base: dict[str, float] = {}
-    points: list[dict[str, Any]] = []
-    for customers in sizes:
-        lake = work / f"scale-{customers}" / "lake"
+def materialize_scale(settings: Settings) -> float:
+    """Seconds of a full `materialize` of the built profiles into a new SQLite store."""
+    store = open_store(settings)
+    apply_definitions(store)
+    began = time.perf_counter()
+    materialize(store, settings, full=True)
+    return time.perf_counter() - began
+
+
+class ScaleRun:
+    """The curve's points so far, recorded after every stage, so that a size the machine
+    cannot finish (memory, disk, time) leaves the smaller sizes and its own finished
+    stages measured."""
+
+    def __init__(self, days: int, parameters: dict[str, Any]) -> None:
+        self.days = days
+        self.parameters = parameters
+        self.points: list[dict[str, Any]] = []
+        self.rows: list[Row] = []
+        self._first_per_customer: dict[str, float] = {}
+
+    def add(self, stage: str, customers: int, seconds: float, **measured: float) -> None:
+        per = seconds / customers * 1000
+        first = self._first_per_customer.setdefault(stage, per)
+        extra = "  ".join(
+            f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:,.2f}" for k, v in measured.items()
+        )
+        print(
+            f"    {stage:<20} {seconds:8.1f} s  {per:6.3f} ms/customer  "
+            f"(x{per / first:.2f} of the smallest size per customer)  {extra}"
+        )
+        self.points.append(
+            {"engine": stage, "customers": customers, "seconds": seconds, **measured}
+        )
+        self.rows.append(Row(f"{stage}, {customers:,} x {self.days} days", seconds, "s"))
+
+    def record(self) -> None:
+        record(
+            "profiles_scale", self.rows, parameters=self.parameters, series={"scale": self.points}
+        )
+
+
+def _view_progress(engine: str, began: float) -> Callable[[str, int], None]:
+    """Prints when each view is written: a build cut short still shows how far it got."""
+
+    def report(view: str, rows: int) -> None:
+        elapsed = time.perf_counter() - began
+        print(f"      {engine} wrote {view} ({rows:,} rows) at {elapsed:,.0f} s", flush=True)
+
+    return report
+
+
+def _gib(n: int) -> float:
+    return n / GIB
+
+
+def scale_size(
+    run: ScaleRun,
+    customers: int,
+    engines: list[str],
+    seed: int,
+    size_dir: Path,
+    *,
+    memory_limit: str | None,
+    max_spill: str | None,
+    online: bool,
+) -> None:
+    """Write, build (and materialize) one size, recording each stage as it ends."""
+    settings = Settings(data_dir=size_dir)
+    # DuckDB's spill files go under the size's folder, so that its disk peak counts them.
+    tempfile.tempdir = str(size_dir / "tmp")
+    (size_dir / "tmp").mkdir(parents=True)
+    with Footprint(size_dir) as lake_fp:
         began = time.perf_counter()
-        write_scale_lake(lake, customers, days, seed)
-        print(f"  {customers:>9,} customers: lake written in {time.perf_counter() - began:.0f} s")
-        for engine in engines:
-            began = time.perf_counter()
-            build_profiles(lake, lake.parent / engine, engine=engine)  # type: ignore[arg-type]
-            elapsed = time.perf_counter() - began
-            per = elapsed / customers * 1000
-            base.setdefault(engine, per)
-            points.append({"engine": engine, "customers": customers, "seconds": elapsed})
-            print(
-                f"    {engine:<7} {elapsed:7.1f} s  {per:6.2f} ms/customer  "
-                f"(x{per / base[engine]:.2f} of the smallest size per customer)"
+        write_scale_lake(settings.lake_dir, customers, run.days, seed)
+        lake_s = time.perf_counter() - began
+    lake_bytes = directory_bytes(settings.lake_dir)
+    print(f"  {customers:>9,} customers: lake {_gib(lake_bytes):.2f} GiB")
+    run.add(
+        "lake write",
+        customers,
+        lake_s,
+        lake_gib=_gib(lake_bytes),
+        peak_rss_gib=_gib(lake_fp.peak_rss),
+    )
+    run.record()
+    for engine in engines:
+        out = size_dir / f"features-{engine}"
+        runner: Engine = (
+            DuckDBEngine(memory_limit=memory_limit, max_spill=max_spill)
+            if engine == "duckdb"
+            else SparkEngine()
+        )
+        try:
+            with Footprint(size_dir) as fp:
+                began = time.perf_counter()
+                result = build_profiles(
+                    settings.lake_dir,
+                    out,
+                    engine=runner,
+                    on_view=_view_progress(engine, began),
+                )
+                elapsed = time.perf_counter() - began
+        finally:
+            runner.close()
+        run.add(
+            f"{engine} build",
+            customers,
+            elapsed,
+            rows=sum(result.rows.values()),
+            output_gib=_gib(directory_bytes(out)),
+            peak_rss_gib=_gib(fp.peak_rss),
+            peak_disk_gib=_gib(fp.peak_disk),
+        )
+        run.record()
+    shutil.rmtree(settings.lake_dir)
+    if online and "duckdb" in engines:
+        (size_dir / "features-duckdb").rename(settings.offline_dir)
+        with Footprint(size_dir) as fp:
+            elapsed = materialize_scale(settings)
+        run.add(
+            "materialize (SQLite)",
+            customers,
+            elapsed,
+            online_gib=_gib((settings.feast_dir / "online_store.db").stat().st_size),
+            peak_rss_gib=_gib(fp.peak_rss),
+        )
+        run.record()
+
+
+def scale(
+    sizes: list[int],
+    days: int,
+    seed: int,
+    engines: list[str],
+    work: Path,
+    *,
+    memory_limit: str | None,
+    max_spill: str | None,
+    online: bool,
+    parameters: dict[str, Any],
+) -> None:
+    """Build every view at each size (smallest first), deleting each size's files after it.
+
+    A size whose DuckDB build runs past `memory_limit` plus `max_spill` ends the curve
+    there, with the stages it finished recorded."""
+    print(f"\nscale: build of all views, customers x {days} days")
+    run = ScaleRun(days, parameters)
+    for customers in sorted(sizes):
+        size_dir = work / f"scale-{customers}"
+        try:
+            scale_size(
+                run,
+                customers,
+                engines,
+                seed,
+                size_dir,
+                memory_limit=memory_limit,
+                max_spill=max_spill,
+                online=online,
             )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak RSS of this process {peak:,.0f} MiB (DuckDB runs in-process; Spark in its JVM)")
-    return points
+        except duckdb.OutOfMemoryException as error:
+            print(f"  {customers:,} customers: stopped, {str(error).splitlines()[0]}")
+            break
+        finally:
+            tempfile.tempdir = None
+            shutil.rmtree(size_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -216,25 +373,37 @@ def main() -> None:
     parser.add_argument("--scale", default="", help="customer counts, e.g. 10000,100000,1000000")
     parser.add_argument("--scale-days", type=int, default=365)
     parser.add_argument("--spark", action="store_true", help="also time the Spark engine")
+    parser.add_argument(
+        "--memory-limit", help="DuckDB memory_limit for the scale builds, e.g. 12GB (it spills)"
+    )
+    parser.add_argument(
+        "--max-spill", help="bound on DuckDB's spill files, e.g. 40GB (default: 90%% of free disk)"
+    )
+    parser.add_argument(
+        "--materialize", action="store_true", help="also time a full materialize into SQLite"
+    )
+    parser.add_argument(
+        "--work", type=Path, help="folder for the scale lakes (default: the temp directory)"
+    )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-profiles-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-profiles-", dir=args.work) as tmp:
         work = Path(tmp)
         if not args.skip_demo:
             rows = demo(args.customers, args.days, args.seed, work / "demo")
             record("profiles", rows, parameters=vars(args))
         if args.scale:
-            sizes = [int(s) for s in args.scale.split(",")]
-            points = scale(sizes, args.scale_days, args.seed, args.spark, work)
-            rows = [
-                Row(
-                    f"{p['engine']} build, {p['customers']:,} x {args.scale_days} days",
-                    p["seconds"],
-                    "s",
-                )
-                for p in points
-            ]
-            record("profiles_scale", rows, parameters=vars(args), series={"scale": points})
+            scale(
+                [int(s) for s in args.scale.split(",")],
+                args.scale_days,
+                args.seed,
+                ["duckdb", "spark"] if args.spark else ["duckdb"],
+                work,
+                memory_limit=args.memory_limit,
+                max_spill=args.max_spill,
+                online=args.materialize,
+                parameters={k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            )
 
 
 if __name__ == "__main__":

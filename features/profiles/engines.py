@@ -63,7 +63,16 @@ def _present_tables(lake_dir: Path) -> list[Table]:
 class DuckDBEngine:
     """DuckDB over the Parquet lake; intermediate tables spill to a temp directory."""
 
-    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        max_spill: str | None = None,
+    ) -> None:
+        """`max_spill` bounds the spill files (e.g. "40GB"): past it the build fails with
+        DuckDB's out-of-memory error instead of filling a shared disk (DuckDB's default
+        is 90 % of the free space)."""
         import duckdb
 
         self._tmp = Path(tempfile.mkdtemp(prefix="powerhall-duckdb-"))
@@ -72,6 +81,8 @@ class DuckDBEngine:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
+        if max_spill:
+            config["max_temp_directory_size"] = max_spill
         self._con = duckdb.connect(config=config)
         self._con.execute("SET TimeZone = 'UTC'")
         for macro in DUCKDB_MACROS:

@@ -203,3 +203,18 @@ def test_customers_appear_only_while_they_exist(tmp_path: Path) -> None:
     last = frame.groupby("customer_id")["event_timestamp"].max()
     assert first["A"] == pd.Timestamp("2024-02-05", tz=TZ).tz_convert("UTC")
     assert last["B"] == pd.Timestamp("2024-02-26", tz=TZ).tz_convert("UTC")
+
+
+def test_duckdb_engine_bounds_memory_and_spill() -> None:
+    from features.profiles.engines import DuckDBEngine
+
+    engine = DuckDBEngine(memory_limit="1GB", max_spill="2GB")
+    try:
+        limits = engine.query(
+            "SELECT current_setting('memory_limit') AS memory, "
+            "current_setting('max_temp_directory_size') AS spill"
+        ).iloc[0]
+    finally:
+        engine.close()
+    assert limits["memory"] == "953.6 MiB"
+    assert limits["spill"] == "1.8 GiB"
