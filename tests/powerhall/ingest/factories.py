@@ -140,3 +140,15 @@ def with_rows(frame: pd.DataFrame, *changes: dict[str, str]) -> pd.DataFrame:
     base = frame.iloc[0].to_dict()
     added = pd.DataFrame([{**base, **change} for change in changes], columns=frame.columns)
     return pd.concat([frame, added], ignore_index=True)
+
+
+def snapshot(*roots: Path) -> dict[str, bytes]:
+    """Every file under the roots, by path, with its bytes: what an idempotent re-run or a
+    refused input must leave unchanged."""
+    return {
+        str(path): path.read_bytes()
+        for root in roots
+        if root.exists()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }

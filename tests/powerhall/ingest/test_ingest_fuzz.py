@@ -31,7 +31,7 @@ from powerhall.contract import Table
 from powerhall.errors import ContractError
 from powerhall.ingest import ingest
 from powerhall.lake import read_table
-from tests.powerhall.ingest.factories import TARIFFS
+from tests.powerhall.ingest.factories import TARIFFS, snapshot
 from tests.powerhall.ingest.raw_files import RawInput, ValidCustomers, raw_inputs, valid_customers
 
 MAX_EXAMPLES = 30
@@ -42,16 +42,6 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def _snapshot(*roots: Path) -> dict[str, bytes]:
-    return {
-        str(path): path.read_bytes()
-        for root in roots
-        if root.exists()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 def _quarantined(quarantine: Path, raw: RawInput) -> pd.DataFrame:
@@ -80,7 +70,7 @@ def test_ingest_reads_or_names_the_file_and_accounts_for_every_row(raw: RawInput
         except ContractError as exc:
             assert not raw.must_read, f"{raw.description}: refused: {exc}"
             assert str(exc).startswith(f"{raw.target_file}: "), str(exc)
-            assert not _snapshot(lake, quarantine), "a refused input wrote files"
+            assert not snapshot(lake, quarantine), "a refused input wrote files"
             return
 
         counts = report.tables[raw.target]
@@ -98,9 +88,9 @@ def test_ingest_reads_or_names_the_file_and_accounts_for_every_row(raw: RawInput
         # One file into an empty lake: every accepted row is new and is in the lake.
         assert counts.new == counts.accepted == len(read_table(lake, raw.target))
 
-        before = _snapshot(lake, quarantine)
+        before = snapshot(lake, quarantine)
         again = ingest(raw_dir, lake, quarantine, known_tariffs=TARIFFS).tables[raw.target]
-        assert _snapshot(lake, quarantine) == before, raw.description
+        assert snapshot(lake, quarantine) == before, raw.description
         assert (again.new, again.replaced, again.unchanged) == (0, 0, counts.accepted)
         assert again.quarantined == counts.quarantined
 

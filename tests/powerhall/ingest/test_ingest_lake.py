@@ -12,18 +12,7 @@ from powerhall.contract import Table
 from powerhall.errors import ContractError
 from powerhall.ingest import IngestReport, ingest
 from powerhall.lake import read_table, table_glob
-from tests.powerhall.ingest.factories import text_frames, with_rows, write_frames
-
-
-def _snapshot(*roots: Path) -> dict[str, bytes]:
-    """Every file under the roots, by path, with its bytes."""
-    return {
-        str(path): path.read_bytes()
-        for root in roots
-        if root.exists()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
+from tests.powerhall.ingest.factories import snapshot, text_frames, with_rows, write_frames
 
 
 def _ingest(raw: Path, dirs: dict[str, Path]) -> IngestReport:
@@ -60,11 +49,11 @@ def test_ingesting_the_same_files_again_changes_nothing(dirs: dict[str, Path]) -
     )
     write_frames(dirs["raw"], frames)
     first = _ingest(dirs["raw"], dirs)
-    before = _snapshot(dirs["lake"], dirs["quarantine"])
+    before = snapshot(dirs["lake"], dirs["quarantine"])
 
     second = _ingest(dirs["raw"], dirs)
 
-    assert _snapshot(dirs["lake"], dirs["quarantine"]) == before
+    assert snapshot(dirs["lake"], dirs["quarantine"]) == before
     for table, report in second.tables.items():
         assert (report.new, report.replaced) == (0, 0), table
         assert report.unchanged == first.tables[table].accepted == first.tables[table].new
@@ -135,7 +124,7 @@ def test_a_broken_file_leaves_lake_and_quarantine_untouched(
     )
     write_frames(dirs["raw"], frames)
     _ingest(dirs["raw"], dirs)
-    before = _snapshot(dirs["lake"], dirs["quarantine"])
+    before = snapshot(dirs["lake"], dirs["quarantine"])
     changed = text_frames()
     changed[Table.CUSTOMERS]["hall_id"] = "SH-H09"  # would replace every customer
     changed[Table.READINGS] = with_rows(
@@ -147,7 +136,7 @@ def test_a_broken_file_leaves_lake_and_quarantine_untouched(
     with pytest.raises(ContractError, match=r"^service_events\.csv: wrong columns"):
         _ingest(tmp_path / "next", dirs)
 
-    assert _snapshot(dirs["lake"], dirs["quarantine"]) == before
+    assert snapshot(dirs["lake"], dirs["quarantine"]) == before
     assert sorted(p.name for p in dirs["lake"].iterdir()) == sorted(t.value for t in Table)
 
 
