@@ -28,7 +28,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 from feast import FeatureStore
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from features.materialize import materialize
@@ -139,24 +139,13 @@ class SimulationRun:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-def _unsynced(dbapi_connection: Any, _record: Any) -> None:
-    """No fsync per commit (WAL's `synchronous=NORMAL`): a run's databases are written anew
-    each run and need not survive a power cut, and each answer posted is a commit (a
-    2,000-customer run posts tens of thousands)."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 def _service(
     settings: Settings, world: Settings, now: datetime
 ) -> tuple[sessionmaker[Session], Caller]:
     """A new service database at head, the directory as the lake knows it at the start,
     and an app key (the app posts the customers' answers)."""
     upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    event.listen(engine, "connect", _unsynced)
-    sessions = session_factory(engine)
+    sessions = session_factory(make_engine(settings.database_url))
     with sessions() as session:
         sync_customers(session, world.lake_dir)
         key, _ = create_key(session, role=Role.APP, name="simulated-app", hall_id=None, now=now)
