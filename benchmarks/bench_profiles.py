@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from features.evaluation import appliance_scores, latest_appliances, read_truth
 from features.materialize import materialize
-from features.profiles import VIEWS, build_profiles
+from features.profiles import DEFAULT_BUCKET_CUSTOMERS, VIEWS, build_profiles
 from features.profiles.catalogue import CONSUMPTION, PEAK_HOURS, VALLEY_HOURS
 from features.profiles.engines import DuckDBEngine, Engine, SparkEngine
 from features.store import apply_definitions, open_store
@@ -237,12 +237,14 @@ class ScaleRun:
         )
 
 
-def _view_progress(engine: str, began: float) -> Callable[[str, int], None]:
-    """Prints when each view is written: a build cut short still shows how far it got."""
+def _bucket_progress(engine: str, began: float) -> Callable[[int, int, str], None]:
+    """Prints when each bucket is written: a build cut short still shows how far it got."""
 
-    def report(view: str, rows: int) -> None:
-        elapsed = time.perf_counter() - began
-        print(f"      {engine} wrote {view} ({rows:,} rows) at {elapsed:,.0f} s", flush=True)
+    def report(written: int, total: int, view: str) -> None:
+        if written % len(VIEWS) == 0:
+            elapsed = time.perf_counter() - began
+            buckets = f"{written // len(VIEWS)}/{total // len(VIEWS)}"
+            print(f"      {engine} wrote bucket {buckets} at {elapsed:,.0f} s", flush=True)
 
     return report
 
@@ -260,6 +262,7 @@ def scale_size(
     *,
     memory_limit: str | None,
     max_spill: str | None,
+    bucket_customers: int,
     online: bool,
 ) -> None:
     """Write, build (and materialize) one size, recording each stage as it ends."""
@@ -295,7 +298,8 @@ def scale_size(
                     settings.lake_dir,
                     out,
                     engine=runner,
-                    on_view=_view_progress(engine, began),
+                    bucket_customers=bucket_customers,
+                    on_progress=_bucket_progress(engine, began),
                 )
                 elapsed = time.perf_counter() - began
         finally:
@@ -334,6 +338,8 @@ def scale(
     *,
     memory_limit: str | None,
     max_spill: str | None,
+    bucket_customers: int,
+    spark_up_to: int,
     online: bool,
     parameters: dict[str, Any],
 ) -> None:
@@ -349,11 +355,12 @@ def scale(
             scale_size(
                 run,
                 customers,
-                engines,
+                [e for e in engines if e != "spark" or customers <= spark_up_to],
                 seed,
                 size_dir,
                 memory_limit=memory_limit,
                 max_spill=max_spill,
+                bucket_customers=bucket_customers,
                 online=online,
             )
         except duckdb.OutOfMemoryException as error:
@@ -373,6 +380,18 @@ def main() -> None:
     parser.add_argument("--scale", default="", help="customer counts, e.g. 10000,100000,1000000")
     parser.add_argument("--scale-days", type=int, default=365)
     parser.add_argument("--spark", action="store_true", help="also time the Spark engine")
+    parser.add_argument(
+        "--spark-up-to",
+        type=int,
+        default=sys.maxsize,
+        help="time Spark only up to this many customers (1 M takes hours on 2 cores)",
+    )
+    parser.add_argument(
+        "--bucket-customers",
+        type=int,
+        default=DEFAULT_BUCKET_CUSTOMERS,
+        help="customers built at once (the engine's working set)",
+    )
     parser.add_argument(
         "--memory-limit", help="DuckDB memory_limit for the scale builds, e.g. 12GB (it spills)"
     )
@@ -401,6 +420,8 @@ def main() -> None:
                 work,
                 memory_limit=args.memory_limit,
                 max_spill=args.max_spill,
+                bucket_customers=args.bucket_customers,
+                spark_up_to=args.spark_up_to,
                 online=args.materialize,
                 parameters={k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
             )

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from features.profiles import VIEWS, build_profiles
+from features.profiles import DEFAULT_BUCKET_CUSTOMERS, build_profiles
 from powerhall.console import make_console
 from powerhall.errors import ContractError
 from powerhall.settings import get_settings
@@ -57,14 +57,18 @@ def build(
     latest: Annotated[
         bool, typer.Option("--latest", help="Only the newest snapshot (the profile to serve).")
     ] = False,
+    bucket_customers: Annotated[
+        int,
+        typer.Option(min=1, help="Customers built at once: bounds the engine's memory and spill."),
+    ] = DEFAULT_BUCKET_CUSTOMERS,
 ) -> None:
     """Write the weekly profile snapshots of every customer from the lake."""
     settings = get_settings()
     with _progress() as progress:
-        task = progress.add_task("building", total=len(VIEWS))
+        task = progress.add_task("building", total=None)
 
-        def done(view: str, rows: int) -> None:
-            progress.update(task, advance=1, description=view)
+        def done(written: int, total: int, view: str) -> None:
+            progress.update(task, completed=written, total=total, description=view)
 
         result = build_profiles(
             settings.lake_dir,
@@ -73,7 +77,8 @@ def build(
             since=_monday(since, "--since"),
             latest_only=latest,
             timezone=settings.timezone,
-            on_view=done,
+            bucket_customers=bucket_customers,
+            on_progress=done,
         )
     table = RichTable("view", "rows", title=f"{len(result.snapshots)} weekly snapshots")
     for view, rows in result.rows.items():

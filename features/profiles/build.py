@@ -13,14 +13,16 @@ from typing import Literal
 import pandas as pd
 
 from features.profiles.catalogue import VIEWS
-from features.profiles.engines import DuckDBEngine, Engine, SparkEngine
+from features.profiles.engines import CustomerRange, DuckDBEngine, Engine, SparkEngine
 from features.profiles.model import View
 from features.profiles.sql import (
     BuildPlan,
+    first_day_sql,
     lookback_weeks,
     profiles_sql,
     snapshot_week,
     view_sql,
+    week_of,
     weekly_sql,
 )
 from powerhall.contract import LOCAL_TIMEZONE, Table
@@ -29,6 +31,10 @@ from powerhall.errors import ContractError
 logger = logging.getLogger(__name__)
 
 EngineName = Literal["duckdb", "spark"]
+
+DEFAULT_BUCKET_CUSTOMERS = 50_000
+"""Customers built at once. A bucket of 50 k customers x 53 weekly rows works in about
+12 GB with DuckDB; the demo's few thousand customers are one bucket."""
 _EPOCH = date(1970, 1, 1)
 
 
@@ -80,6 +86,34 @@ def _open(engine: EngineName) -> Engine:
     raise ContractError(f"unknown engine {engine!r}: use duckdb or spark")
 
 
+def _buckets(runner: Engine, size: int) -> list[CustomerRange]:
+    """Contiguous ranges of at most `size` customers, in the engine's own string order."""
+    if size < 1:
+        raise ContractError(f"customers per bucket must be at least 1, got {size}")
+    ids = runner.query(f"SELECT DISTINCT customer_id FROM {Table.CUSTOMERS} ORDER BY customer_id")[
+        "customer_id"
+    ]
+    bounds = [str(v) for v in ids.iloc[size::size]]
+    return [
+        CustomerRange(low, high) for low, high in zip([None, *bounds], [*bounds, None], strict=True)
+    ]
+
+
+def _plan(
+    runner: Engine, views: Sequence[View], snapshot_frame: pd.DataFrame, tz: str
+) -> BuildPlan:
+    """The grid from a look-back before the first snapshot, or from the first week with
+    data where that is later (a year of data under two-year windows: 118 -> 53 weeks)."""
+    first_snapshot_week = int(snapshot_frame["week"].min())
+    first_week = first_snapshot_week - lookback_weeks()
+    (first_day,) = runner.query(first_day_sql(views, tz))["first_day"]
+    if not pd.isna(first_day):
+        first_week = max(first_week, min(week_of(int(first_day)), first_snapshot_week))
+    return BuildPlan(
+        first_week=first_week, last_week=int(snapshot_frame["week"].max()), timezone=tz
+    )
+
+
 def build_profiles(
     lake_dir: Path,
     out_dir: Path,
@@ -90,14 +124,20 @@ def build_profiles(
     latest_only: bool = False,
     views: Sequence[View] = VIEWS,
     timezone: str = LOCAL_TIMEZONE,
-    on_view: Callable[[str, int], None] | None = None,
+    bucket_customers: int = DEFAULT_BUCKET_CUSTOMERS,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BuildResult:
     """Write one Parquet table per view under `out_dir/<view>/`.
 
     Each row is a customer at a snapshot (`event_timestamp`, Monday 00:00 local time)
     and is computed only from data dated before it. `snapshots` defaults to every
     Monday the readings cover, from `since` on, or only the newest with `latest_only`
-    (the profile to serve); `on_view(name, rows)` reports each table written.
+    (the profile to serve).
+
+    Customers are built in buckets of `bucket_customers` (one Parquet file per view and
+    bucket), so that the engine's working set is one bucket's grid, whatever the number
+    of customers. `on_progress(done, total, view)` reports each file written; the tables
+    replace the old ones only when every bucket is written.
     """
     runner = _open(engine) if isinstance(engine, str) else engine
     try:
@@ -116,30 +156,33 @@ def build_profiles(
                 snapshots = snapshots[-1:]
         chosen = _check_snapshots(snapshots)
         snapshot_frame = _snapshot_frame(chosen, timezone)
-        plan = BuildPlan(
-            first_week=int(snapshot_frame["week"].min()) - lookback_weeks(),
-            last_week=int(snapshot_frame["week"].max()),
-            timezone=timezone,
-        )
+        plan = _plan(runner, views, snapshot_frame, timezone)
+        buckets = _buckets(runner, bucket_customers)
         runner.register_frame("snapshots", snapshot_frame)
         runner.register_frame(
             "weeks",
             pd.DataFrame({"week": range(plan.first_week, plan.last_week + 1)}, dtype="int64"),
         )
-        runner.create_table("weekly", weekly_sql(views, plan))
-        runner.create_table("profiles", profiles_sql(views, plan))
-        rows: dict[str, int] = {}
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for view in views:
-            staging = out_dir / f".{view.name}.tmp"
-            shutil.rmtree(staging, ignore_errors=True)
-            rows[view.name] = runner.write_parquet(view_sql(view), staging)
-            target = out_dir / view.name
+        staging = {view.name: out_dir / f".{view.name}.tmp" for view in views}
+        for folder in staging.values():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+        rows = dict.fromkeys(staging, 0)
+        total = len(buckets) * len(views)
+        for number, customers in enumerate(buckets):
+            runner.register_lake(lake_dir, customers)
+            runner.create_table("weekly", weekly_sql(views, plan))
+            runner.create_table("profiles", profiles_sql(views, plan))
+            for index, view in enumerate(views, start=number * len(views) + 1):
+                target = staging[view.name] / f"part-{number:05d}.parquet"
+                rows[view.name] += runner.write_parquet(view_sql(view), target)
+                if on_progress:
+                    on_progress(index, total, view.name)
+        for name, folder in staging.items():
+            target = out_dir / name
             shutil.rmtree(target, ignore_errors=True)
-            staging.rename(target)
-            logger.info("wrote %s rows of %s to %s", rows[view.name], view.name, target)
-            if on_view:
-                on_view(view.name, rows[view.name])
+            folder.rename(target)
+            logger.info("wrote %s rows of %s to %s", rows[name], name, target)
         return BuildResult(out_dir=out_dir, snapshots=tuple(chosen), rows=rows)
     finally:
         if isinstance(engine, str):

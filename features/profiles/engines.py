@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,10 +36,21 @@ DUCKDB_MACROS = (
 )
 
 
+@dataclass(frozen=True)
+class CustomerRange:
+    """Customers with `low <= customer_id < high` (an open end where None): one bucket of
+    a build. Every window of a profile stays within one customer, so buckets build alone."""
+
+    low: str | None = None
+    high: str | None = None
+
+
 class Engine(Protocol):
     """What the build needs from an SQL engine."""
 
-    def register_lake(self, lake_dir: Path) -> None: ...
+    def register_lake(self, lake_dir: Path, customers: CustomerRange = CustomerRange()) -> None:
+        """Expose the lake's tables by name, only the rows of `customers`."""
+        ...
 
     def register_frame(self, name: str, frame: pd.DataFrame | pa.Table) -> None: ...
 
@@ -46,7 +58,9 @@ class Engine(Protocol):
 
     def create_table(self, name: str, sql: str) -> None: ...
 
-    def write_parquet(self, sql: str, path: Path) -> int: ...
+    def write_parquet(self, sql: str, target: Path) -> int:
+        """Write the rows of `sql` to the one Parquet file `target`; return their count."""
+        ...
 
     def close(self) -> None: ...
 
@@ -58,6 +72,19 @@ def _present_tables(lake_dir: Path) -> list[Table]:
         names = ", ".join(str(lake_dir / t) for t in missing)
         raise NotFoundError(f"no Parquet files under {names}: run `powerhall ingest` first")
     return [t for t in Table if has_data(lake_dir, t)]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _range_sql(customers: CustomerRange) -> str:
+    bounds = []
+    if customers.low is not None:
+        bounds.append(f"customer_id >= {_literal(customers.low)}")
+    if customers.high is not None:
+        bounds.append(f"customer_id < {_literal(customers.high)}")
+    return f" WHERE {' AND '.join(bounds)}" if bounds else ""
 
 
 class DuckDBEngine:
@@ -88,13 +115,16 @@ class DuckDBEngine:
         for macro in DUCKDB_MACROS:
             self._con.execute(macro)
 
-    def register_lake(self, lake_dir: Path) -> None:
+    def register_lake(self, lake_dir: Path, customers: CustomerRange = CustomerRange()) -> None:
         present = _present_tables(lake_dir)
+        # The range filter reaches the Parquet scan: row groups of other customers (the
+        # ingest writes each partition sorted by customer) are skipped, not read.
+        where = _range_sql(customers)
         for table in Table:
             if table in present:
                 self._con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {table} AS "
-                    f"SELECT * FROM {read_parquet_sql(lake_dir, table)}"
+                    f"SELECT * FROM {read_parquet_sql(lake_dir, table)}{where}"
                 )
             else:
                 self.register_frame(str(table), CONTRACT_SCHEMAS[table].empty_table())
@@ -110,9 +140,7 @@ class DuckDBEngine:
     def create_table(self, name: str, sql: str) -> None:
         self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
-    def write_parquet(self, sql: str, path: Path) -> int:
-        path.mkdir(parents=True, exist_ok=True)
-        target = path / "part-0.parquet"
+    def write_parquet(self, sql: str, target: Path) -> int:
         self._con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
         (rows,) = self._con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()
         return int(rows)
@@ -159,7 +187,8 @@ class SparkEngine:
         )
         self._spark.sparkContext.setLogLevel("ERROR")
 
-    def register_lake(self, lake_dir: Path) -> None:
+    def register_lake(self, lake_dir: Path, customers: CustomerRange = CustomerRange()) -> None:
+        from pyspark.sql.functions import col
         from pyspark.sql.pandas.types import from_arrow_schema
 
         present = _present_tables(lake_dir)
@@ -169,6 +198,10 @@ class SparkEngine:
                 # faster, and a column missing from older files reads as null.
                 schema = from_arrow_schema(CONTRACT_SCHEMAS[table])
                 frame = self._spark.read.schema(schema).parquet(str(lake_dir / table))
+                if customers.low is not None:
+                    frame = frame.filter(col("customer_id") >= customers.low)
+                if customers.high is not None:
+                    frame = frame.filter(col("customer_id") < customers.high)
                 frame.createOrReplaceTempView(str(table))
             else:
                 self.register_frame(str(table), CONTRACT_SCHEMAS[table].empty_table())
@@ -184,10 +217,14 @@ class SparkEngine:
         self._spark.sql(sql).write.mode("overwrite").parquet(str(path))
         self._spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
-    def write_parquet(self, sql: str, path: Path) -> int:
-        frame = self._spark.sql(sql)
-        frame.coalesce(1).write.mode("overwrite").parquet(str(path))
-        return int(self._spark.read.parquet(str(path)).count())
+    def write_parquet(self, sql: str, target: Path) -> int:
+        # Spark writes a folder of part files; one partition makes it one file to move.
+        folder = target.with_name(f".{target.name}.spark")
+        self._spark.sql(sql).coalesce(1).write.mode("overwrite").parquet(str(folder))
+        (part,) = folder.glob("part-*.parquet")
+        part.rename(target)
+        shutil.rmtree(folder)
+        return int(self._spark.read.parquet(str(target)).count())
 
     def close(self) -> None:
         self._spark.stop()

@@ -112,13 +112,31 @@ def _source_weeks_sql(source: Source, needed: dict[str, set[str]], plan: BuildPl
     """
 
 
+def _sources(views: Iterable[View]) -> tuple[dict[str, set[str]], list[Source]]:
+    needed = _needed(views)
+    return needed, [s for s in SOURCES if any(m.name in needed for m in s.measures)]
+
+
+def first_day_sql(views: Iterable[View], timezone: str) -> str:
+    """The earliest local day of any row the views read (NULL when there is none).
+
+    A grid that starts at that day's week instead of a whole look-back before the first
+    snapshot computes the same values: nothing older exists to fold into its first row.
+    """
+    _, sources = _sources(views)
+    minima = " UNION ALL ".join(
+        f"SELECT MIN(day) AS day FROM ({s.rows_sql.replace('{tz}', timezone)}) AS {s.name}"
+        for s in sources
+    )
+    return f"SELECT MIN(day) AS first_day FROM ({minima}) AS minima"
+
+
 def weekly_sql(views: Iterable[View], plan: BuildPlan) -> str:
     """The dense (customer, week) grid joined to every source's weekly sums.
 
     Reads the registered tables `customers` and `weeks` (one column `week`).
     """
-    needed = _needed(views)
-    sources = [s for s in SOURCES if any(m.name in needed for m in s.measures)]
+    needed, sources = _sources(views)
     ctes = [f"{s.name}_weeks AS ({_source_weeks_sql(s, needed, plan)})" for s in sources]
     columns = [
         f"{s.name}_weeks.{col}"

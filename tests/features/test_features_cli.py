@@ -25,10 +25,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def test_build_then_materialize(data_dir: Path) -> None:
     runner = CliRunner()
-    built = runner.invoke(app, ["build", "--latest"])
+    built = runner.invoke(app, ["build", "--latest", "--bucket-customers", "2"])
     assert built.exit_code == 0, built.output
     assert "1 weekly snapshots" in built.output
-    assert (data_dir / "features" / "consumption" / "part-0.parquet").exists()
+    parts = sorted(p.name for p in (data_dir / "features" / "consumption").iterdir())
+    assert parts == ["part-00000.parquet", "part-00001.parquet"]
 
     loaded = runner.invoke(app, ["materialize"])
     assert loaded.exit_code == 0, loaded.output
@@ -42,3 +43,9 @@ def test_unknown_engine_is_a_usage_error(data_dir: Path) -> None:
     assert result.exit_code == 2
     assert "Invalid value for '--engine'" in result.output
     assert "'pandas'" in result.output
+
+
+def test_empty_buckets_are_a_usage_error(data_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["build", "--bucket-customers", "0"])
+    assert result.exit_code == 2
+    assert "--bucket-customers" in result.output

@@ -31,7 +31,7 @@ def test_runs_after_the_first_move_only_changes(own_data: Settings) -> None:
     again = materialize(store, own_data)
     assert {r.view: r.written for r in again} == dict.fromkeys(first, 0)
 
-    table = own_data.offline_dir / "consumption" / "part-0.parquet"
+    table = own_data.offline_dir / "consumption" / "part-00000.parquet"
     frame = pd.read_parquet(table)
     latest = frame["event_timestamp"] == frame["event_timestamp"].max()
     frame.loc[latest & (frame["customer_id"] == "C0002"), "kwh_90d"] = 123.0
