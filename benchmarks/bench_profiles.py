@@ -1,7 +1,8 @@
 """Profile build speed, appliance detection quality, and how the build scales.
 
     .venv/bin/python benchmarks/bench_profiles.py --customers 5000 --days 730
-    .venv/bin/python benchmarks/bench_profiles.py --skip-demo --scale 10000,100000 --spark
+    .venv/bin/python benchmarks/bench_profiles.py --skip-demo --scale 10000,100000 \
+        --engines duckdb,spark
     .venv/bin/python benchmarks/bench_profiles.py --skip-demo --scale 10000,100000,1000000 \
         --memory-limit 12GB --max-spill 50GB --materialize
 
@@ -11,14 +12,19 @@ Goals (issue 5):
   weekly snapshots (a range join of readings to snapshots: what one writes by hand);
 - EV detection F1 >= 0.9 against the generator's hidden truth (heating and AC reported);
 - build time for 10 k, 100 k, 1 M customers x 365 days growing about linearly (DuckDB and,
-  with --spark, Spark local mode), within this machine's memory. Each stage records its
-  time, lake and output size, peak RSS and peak disk (lake + spill + output) in
-  `results/profiles_scale.json` as it ends; each size's files are deleted before the next.
+  with --engines duckdb,spark, Spark local mode), within this machine's memory. Each stage
+  records its time, lake and output size, peak RSS and peak disk (lake + spill + output) in
+  `results/profiles_scale.json` (or --record-as) as it ends; each size's files are deleted
+  before the next, except the lakes kept with --lakes for a later run of another engine:
+
+    .venv/bin/python benchmarks/bench_profiles.py --skip-demo --scale 1000000 \
+        --engines spark --lakes /var/tmp/lakes --record-as profiles_scale_spark_1m
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -209,9 +215,10 @@ class ScaleRun:
     cannot finish (memory, disk, time) leaves the smaller sizes and its own finished
     stages measured."""
 
-    def __init__(self, days: int, parameters: dict[str, Any]) -> None:
+    def __init__(self, days: int, parameters: dict[str, Any], name: str) -> None:
         self.days = days
         self.parameters = parameters
+        self.name = name
         self.points: list[dict[str, Any]] = []
         self.rows: list[Row] = []
         self._first_per_customer: dict[str, float] = {}
@@ -232,9 +239,7 @@ class ScaleRun:
         self.rows.append(Row(f"{stage}, {customers:,} x {self.days} days", seconds, "s"))
 
     def record(self) -> None:
-        record(
-            "profiles_scale", self.rows, parameters=self.parameters, series={"scale": self.points}
-        )
+        record(self.name, self.rows, parameters=self.parameters, series={"scale": self.points})
 
 
 def _bucket_progress(engine: str, began: float) -> Callable[[int, int, str], None]:
@@ -264,26 +269,37 @@ def scale_size(
     max_spill: str | None,
     bucket_customers: int,
     online: bool,
+    lakes: Path | None,
 ) -> None:
-    """Write, build (and materialize) one size, recording each stage as it ends."""
+    """Write (or reuse), build (and materialize) one size, recording each stage as it ends."""
     settings = Settings(data_dir=size_dir)
     # DuckDB's spill files go under the size's folder, so that its disk peak counts them.
     tempfile.tempdir = str(size_dir / "tmp")
     (size_dir / "tmp").mkdir(parents=True)
-    with Footprint(size_dir) as lake_fp:
-        began = time.perf_counter()
-        write_scale_lake(settings.lake_dir, customers, run.days, seed)
-        lake_s = time.perf_counter() - began
-    lake_bytes = directory_bytes(settings.lake_dir)
-    print(f"  {customers:>9,} customers: lake {_gib(lake_bytes):.2f} GiB")
-    run.add(
-        "lake write",
-        customers,
-        lake_s,
-        lake_gib=_gib(lake_bytes),
-        peak_rss_gib=_gib(lake_fp.peak_rss),
-    )
-    run.record()
+    kept = lakes / f"{customers}-customers-{run.days}-days-seed-{seed}" if lakes else None
+    if kept and kept.exists():
+        # Hard links: the lake is in the size's folder (its disk peak counts it) at no cost.
+        shutil.copytree(kept, settings.lake_dir, copy_function=os.link)
+        print(f"  {customers:>9,} customers: lake reused from {kept}")
+    else:
+        with Footprint(size_dir) as lake_fp:
+            began = time.perf_counter()
+            write_scale_lake(settings.lake_dir, customers, run.days, seed)
+            lake_s = time.perf_counter() - began
+        lake_bytes = directory_bytes(settings.lake_dir)
+        print(f"  {customers:>9,} customers: lake {_gib(lake_bytes):.2f} GiB")
+        run.add(
+            "lake write",
+            customers,
+            lake_s,
+            lake_gib=_gib(lake_bytes),
+            peak_rss_gib=_gib(lake_fp.peak_rss),
+        )
+        run.record()
+        if kept:
+            staging = kept.with_name(f".{kept.name}")
+            shutil.copytree(settings.lake_dir, staging, copy_function=os.link)
+            staging.rename(kept)
     for engine in engines:
         out = size_dir / f"features-{engine}"
         runner: Engine = (
@@ -339,29 +355,31 @@ def scale(
     memory_limit: str | None,
     max_spill: str | None,
     bucket_customers: int,
-    spark_up_to: int,
     online: bool,
+    lakes: Path | None,
     parameters: dict[str, Any],
+    record_as: str,
 ) -> None:
     """Build every view at each size (smallest first), deleting each size's files after it.
 
     A size whose DuckDB build runs past `memory_limit` plus `max_spill` ends the curve
     there, with the stages it finished recorded."""
     print(f"\nscale: build of all views, customers x {days} days")
-    run = ScaleRun(days, parameters)
+    run = ScaleRun(days, parameters, record_as)
     for customers in sorted(sizes):
         size_dir = work / f"scale-{customers}"
         try:
             scale_size(
                 run,
                 customers,
-                [e for e in engines if e != "spark" or customers <= spark_up_to],
+                engines,
                 seed,
                 size_dir,
                 memory_limit=memory_limit,
                 max_spill=max_spill,
                 bucket_customers=bucket_customers,
                 online=online,
+                lakes=lakes,
             )
         except duckdb.OutOfMemoryException as error:
             print(f"  {customers:,} customers: stopped, {str(error).splitlines()[0]}")
@@ -379,12 +397,10 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--scale", default="", help="customer counts, e.g. 10000,100000,1000000")
     parser.add_argument("--scale-days", type=int, default=365)
-    parser.add_argument("--spark", action="store_true", help="also time the Spark engine")
     parser.add_argument(
-        "--spark-up-to",
-        type=int,
-        default=sys.maxsize,
-        help="time Spark only up to this many customers (1 M takes hours on 2 cores)",
+        "--engines",
+        default="duckdb",
+        help="engines to time at each size, e.g. duckdb,spark (Spark at 1 M takes over an hour)",
     )
     parser.add_argument(
         "--bucket-customers",
@@ -404,6 +420,17 @@ def main() -> None:
     parser.add_argument(
         "--work", type=Path, help="folder for the scale lakes (default: the temp directory)"
     )
+    parser.add_argument(
+        "--lakes",
+        type=Path,
+        help="keep each size's lake here (hard links) and reuse it when it is there: "
+        "another engine timed later skips the lake write",
+    )
+    parser.add_argument(
+        "--record-as",
+        default="profiles_scale",
+        help="results name of the curve, e.g. profiles_scale_spark_1m for a separate run",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-profiles-", dir=args.work) as tmp:
@@ -416,13 +443,14 @@ def main() -> None:
                 [int(s) for s in args.scale.split(",")],
                 args.scale_days,
                 args.seed,
-                ["duckdb", "spark"] if args.spark else ["duckdb"],
+                args.engines.split(","),
                 work,
                 memory_limit=args.memory_limit,
                 max_spill=args.max_spill,
                 bucket_customers=args.bucket_customers,
-                spark_up_to=args.spark_up_to,
                 online=args.materialize,
+                lakes=args.lakes,
+                record_as=args.record_as,
                 parameters={k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
             )
 

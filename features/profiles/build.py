@@ -31,11 +31,11 @@ from powerhall.errors import ContractError
 logger = logging.getLogger(__name__)
 
 EngineName = Literal["duckdb", "spark"]
+_EPOCH = date(1970, 1, 1)
 
 DEFAULT_BUCKET_CUSTOMERS = 50_000
 """Customers built at once. A bucket of 50 k customers x 53 weekly rows works in about
 12 GB with DuckDB; the demo's few thousand customers are one bucket."""
-_EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
