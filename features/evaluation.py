@@ -52,7 +52,7 @@ def appliance_scores(detected: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFram
     rows = []
     for true_column, detected_column in DETECTED_AS.items():
         actual = both[f"true_{true_column}"].astype(bool)
-        found = both[detected_column].fillna(False).astype(bool)
+        found = both[detected_column].astype("boolean").fillna(False).astype(bool)
         hits = int((actual & found).sum())
         precision = hits / found.sum() if found.sum() else float("nan")
         recall = hits / actual.sum() if actual.sum() else float("nan")
