@@ -103,7 +103,7 @@ def _plan(
     runner: Engine, views: Sequence[View], snapshot_frame: pd.DataFrame, tz: str
 ) -> BuildPlan:
     """The grid from a look-back before the first snapshot, or from the first week with
-    data where that is later (a year of data under two-year windows: 118 -> 53 weeks)."""
+    data where that is later (a year of data under 65 weeks of look-back: 118 -> 53 weeks)."""
     first_snapshot_week = int(snapshot_frame["week"].min())
     first_week = first_snapshot_week - lookback_weeks()
     (first_day,) = runner.query(first_day_sql(views, tz))["first_day"]

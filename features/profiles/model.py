@@ -71,6 +71,10 @@ class Source:
     rows_sql: str
     measures: tuple[Measure, ...]
 
+    def rows(self, timezone: str) -> str:
+        """`rows_sql` with the customers' local zone in place of `{tz}`."""
+        return self.rows_sql.replace("{tz}", timezone)
+
 
 @dataclass(frozen=True)
 class Feature:

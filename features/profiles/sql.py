@@ -87,7 +87,7 @@ def _tails(window_names: Iterable[str]) -> list[int]:
 def _source_weeks_sql(source: Source, needed: dict[str, set[str]], plan: BuildPlan) -> str:
     """One row per customer and week with the sums (and tail sums) of a source's measures."""
     measures = [m for m in source.measures if m.name in needed]
-    rows = source.rows_sql.replace("{tz}", plan.timezone)
+    rows = source.rows(plan.timezone)
     week = f"CAST(FLOOR((day - {EPOCH_MONDAY}) / {WEEK_DAYS}) AS BIGINT)"
     aggregates: list[str] = []
     for m in measures:
@@ -125,8 +125,7 @@ def first_day_sql(views: Iterable[View], timezone: str) -> str:
     """
     _, sources = _sources(views)
     minima = " UNION ALL ".join(
-        f"SELECT MIN(day) AS day FROM ({s.rows_sql.replace('{tz}', timezone)}) AS {s.name}"
-        for s in sources
+        f"SELECT MIN(day) AS day FROM ({s.rows(timezone)}) AS {s.name}" for s in sources
     )
     return f"SELECT MIN(day) AS first_day FROM ({minima}) AS minima"
 
